@@ -1,0 +1,425 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stratadb/strata/engine/core"
+)
+
+// ViewSpec is a view as the engine runs it: a chain of operators fed by one
+// source, whose output is stored in the named backends.
+type ViewSpec struct {
+	Def     core.ViewDef
+	Input   string   // the source feeding Ops
+	Ops     Chain    // the view's dataflow; its output schema matches Def
+	Storage []string // names of the backends storing the view
+}
+
+type config struct {
+	mem           memory.Allocator
+	dataDir       string
+	sources       map[string]core.Source
+	backends      []core.Backend
+	views         []ViewSpec
+	maxEpochRows  int
+	epochInterval time.Duration
+	log           *slog.Logger
+	onEpoch       func(core.Epoch)
+}
+
+// Option configures an Engine.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithAllocator sets the allocator of every batch the engine builds.
+func WithAllocator(mem memory.Allocator) Option {
+	return optionFunc(func(c *config) { c.mem = mem })
+}
+
+// WithDataDir sets the directory of the epoch log (dir/epochs).
+func WithDataDir(dir string) Option { return optionFunc(func(c *config) { c.dataDir = dir }) }
+
+// WithSource adds a source under name. The caller keeps ownership and closes it.
+func WithSource(name string, s core.Source) Option {
+	return optionFunc(func(c *config) { c.sources[name] = s })
+}
+
+// WithBackend adds a backend. The caller keeps ownership and closes it.
+func WithBackend(b core.Backend) Option {
+	return optionFunc(func(c *config) { c.backends = append(c.backends, b) })
+}
+
+// WithView adds a view. The engine closes its operators.
+func WithView(v ViewSpec) Option { return optionFunc(func(c *config) { c.views = append(c.views, v) }) }
+
+// WithMaxEpochRows bounds the records one source contributes to one epoch.
+func WithMaxEpochRows(n int) Option { return optionFunc(func(c *config) { c.maxEpochRows = n }) }
+
+// WithEpochInterval sets how long a live deployment waits between epochs
+// when it is not catching up on a backlog.
+func WithEpochInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.epochInterval = d })
+}
+
+// WithLogger sets the structured logger.
+func WithLogger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.log = l }) }
+
+// WithOnEpoch registers a function called after every committed epoch.
+func WithOnEpoch(fn func(core.Epoch)) Option { return optionFunc(func(c *config) { c.onEpoch = fn }) }
+
+func defaultConfig() config {
+	return config{
+		sources:       map[string]core.Source{},
+		maxEpochRows:  100_000,
+		epochInterval: time.Second,
+		log:           slog.New(slog.DiscardHandler),
+	}
+}
+
+// Engine runs a deployment's views epoch by epoch. See doc.go for the epoch
+// protocol.
+type Engine struct {
+	cfg      config
+	log      *EpochLog
+	bySource map[string][]*ViewSpec
+	storage  map[string][]string // backend name -> views it stores
+
+	epoch       atomic.Uint64
+	rowsIn      atomic.Int64
+	deadLetters atomic.Int64
+}
+
+// Stats are the engine's counters.
+type Stats struct {
+	Epoch       core.Epoch // the last epoch committed to every backend
+	RowsIn      int64      // records read by this process (including replay)
+	DeadLetters int64      // records sent to dead_letters by this process (excluding replay)
+}
+
+// New validates the configuration and opens the epoch log.
+func New(opts ...Option) (*Engine, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	var errs []error
+	if cfg.mem == nil {
+		errs = append(errs, errors.New("engine: no allocator (WithAllocator)"))
+	}
+	if cfg.dataDir == "" {
+		errs = append(errs, errors.New("engine: no data directory (WithDataDir)"))
+	}
+	if cfg.maxEpochRows <= 0 {
+		errs = append(errs, fmt.Errorf("engine: max epoch rows must be positive, got %d", cfg.maxEpochRows))
+	}
+	e := &Engine{cfg: cfg, bySource: map[string][]*ViewSpec{}, storage: map[string][]string{}}
+	known := map[string]bool{}
+	for _, b := range cfg.backends {
+		known[b.Name()] = true
+		e.storage[b.Name()] = []string{core.DeadLetterView}
+	}
+	for i := range cfg.views {
+		v := &cfg.views[i]
+		if _, ok := cfg.sources[v.Input]; !ok {
+			errs = append(errs, fmt.Errorf("engine: view %q reads unknown source %q", v.Def.Name, v.Input))
+		}
+		for _, s := range v.Storage {
+			if !known[s] {
+				errs = append(errs, fmt.Errorf("engine: view %q is stored in %q, which is not open", v.Def.Name, s))
+			}
+			e.storage[s] = append(e.storage[s], v.Def.Name)
+		}
+		e.bySource[v.Input] = append(e.bySource[v.Input], v)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	log, err := OpenEpochLog(filepath.Join(cfg.dataDir, "epochs"), false)
+	if err != nil {
+		return nil, err
+	}
+	e.log = log
+	return e, nil
+}
+
+// Stats returns the engine's counters. It is safe to call concurrently.
+func (e *Engine) Stats() Stats {
+	return Stats{Epoch: core.Epoch(e.epoch.Load()), RowsIn: e.rowsIn.Load(), DeadLetters: e.deadLetters.Load()}
+}
+
+// Close closes the epoch log and the views' operators. Sources and backends
+// belong to the caller.
+func (e *Engine) Close() error {
+	for _, v := range e.cfg.views {
+		v.Ops.Close()
+	}
+	return e.log.Close()
+}
+
+// DeadLetterDef is the definition of the dead-letter view.
+func DeadLetterDef() core.ViewDef {
+	return core.ViewDef{Name: core.DeadLetterView, Columns: core.DeadLetterColumns, Key: core.DeadLetterKey}
+}
+
+// Run recovers, then runs epochs until ctx is done or, with untilIdle, until
+// every source has nothing more to read; the last epoch is committed before
+// it returns.
+func (e *Engine) Run(ctx context.Context, untilIdle bool) error {
+	defs := map[string]core.ViewDef{core.DeadLetterView: DeadLetterDef()}
+	for _, v := range e.cfg.views {
+		defs[v.Def.Name] = v.Def
+	}
+	for _, b := range e.cfg.backends {
+		for _, name := range e.storage[b.Name()] {
+			if err := b.EnsureView(ctx, defs[name]); err != nil {
+				return fmt.Errorf("engine: view %q in %s: %w", name, b.Name(), err)
+			}
+		}
+	}
+	last, err := e.recover(ctx)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(e.cfg.sources))
+	for n := range e.cfg.sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil
+		}
+		start := time.Now()
+		offs := core.Offsets{}
+		backlog := false
+		for _, n := range names {
+			r, err := e.cfg.sources[n].Next(ctx, e.cfg.maxEpochRows)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("engine: source %q: %w", n, err)
+			}
+			nonEmpty := core.Ranges{}
+			total := int64(0)
+			for p, x := range r {
+				if !x.Empty() {
+					nonEmpty[p] = x
+					total += x.To - x.From
+				}
+			}
+			if len(nonEmpty) > 0 {
+				offs[n] = nonEmpty
+			}
+			if total >= int64(e.cfg.maxEpochRows) {
+				backlog = true
+			}
+		}
+		if len(offs) == 0 {
+			if untilIdle {
+				e.cfg.log.Info("sources idle; stopping", "epoch", last)
+				return nil
+			}
+			if !sleep(ctx, e.cfg.epochInterval/4) {
+				return nil
+			}
+			continue
+		}
+		ep := last + 1
+		if err := e.log.Append(ep, offs); err != nil {
+			return err
+		}
+		if err := e.runEpoch(ctx, ep, offs, e.cfg.backends, true); err != nil {
+			return err
+		}
+		last = ep
+		if !untilIdle && !backlog {
+			if !sleep(ctx, e.cfg.epochInterval-time.Since(start)) {
+				return nil
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// recover replays the epoch log: epochs a backend lacks are applied to it,
+// and, when a view keeps state, every logged epoch is re-run to rebuild that
+// state. It positions the sources after the last logged epoch and returns it.
+func (e *Engine) recover(ctx context.Context) (core.Epoch, error) {
+	last, err := e.log.Last()
+	if err != nil {
+		return 0, err
+	}
+	committed := make(map[string]core.Epoch, len(e.cfg.backends))
+	minC := last
+	for _, b := range e.cfg.backends {
+		c, _, err := b.Committed(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("engine: recover: %s: %w", b.Name(), err)
+		}
+		if c > last {
+			return 0, fmt.Errorf("engine: recover: backend %s committed epoch %d but the epoch log ends at %d; the data directory was mixed from different runs (delete it to rebuild)", b.Name(), c, last)
+		}
+		committed[b.Name()] = c
+		minC = min(minC, c)
+	}
+	stateful := false
+	for _, v := range e.cfg.views {
+		stateful = stateful || v.Ops.Stateful()
+	}
+	pos := map[string]core.Positions{}
+	err = e.log.Each(func(ep core.Epoch, offs core.Offsets) error {
+		for s, p := range offs.End() {
+			if pos[s] == nil {
+				pos[s] = core.Positions{}
+			}
+			for part, x := range p {
+				pos[s][part] = x
+			}
+		}
+		if ep <= minC && !stateful {
+			return nil
+		}
+		var targets []core.Backend
+		for _, b := range e.cfg.backends {
+			if committed[b.Name()] < ep {
+				targets = append(targets, b)
+			}
+		}
+		return e.runEpoch(ctx, ep, offs, targets, len(targets) > 0)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("engine: recover: %w", err)
+	}
+	for name, src := range e.cfg.sources {
+		if err := src.Seek(ctx, pos[name]); err != nil {
+			return 0, fmt.Errorf("engine: recover: seek source %q: %w", name, err)
+		}
+	}
+	if last > 0 {
+		e.cfg.log.Info("recovered", "epoch", last, "replayed_from", min(minC+1, last))
+	}
+	e.epoch.Store(uint64(last))
+	return last, nil
+}
+
+// runEpoch reads exactly offs, runs every view's dataflow over it, and
+// applies the output to targets. count says whether dead letters count in
+// Stats (not for pure state rebuilds).
+func (e *Engine) runEpoch(ctx context.Context, ep core.Epoch, offs core.Offsets, targets []core.Backend, count bool) error {
+	outputs := map[string][]arrow.RecordBatch{}
+	defer func() {
+		for _, bs := range outputs {
+			for _, b := range bs {
+				b.Release()
+			}
+		}
+	}()
+	keep := func(view string) Emit {
+		return func(b arrow.RecordBatch) error {
+			if b.NumRows() == 0 {
+				return nil
+			}
+			b.Retain()
+			outputs[view] = append(outputs[view], b)
+			return nil
+		}
+	}
+	var dead []core.DeadLetter
+	for _, name := range offs.Sources() {
+		src, ok := e.cfg.sources[name]
+		if !ok {
+			return fmt.Errorf("engine: epoch %d reads source %q, which is no longer in the deployment", ep, name)
+		}
+		views := e.bySource[name]
+		dl, err := src.Read(ctx, offs[name], func(b arrow.RecordBatch) error {
+			e.rowsIn.Add(b.NumRows())
+			for _, v := range views {
+				if err := v.Ops.Push(ctx, b, keep(v.Def.Name)); err != nil {
+					return fmt.Errorf("view %q: %w", v.Def.Name, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("engine: epoch %d: source %q: %w", ep, name, err)
+		}
+		dead = append(dead, dl...)
+	}
+	for i := range e.cfg.views {
+		v := &e.cfg.views[i]
+		if err := v.Ops.EndEpoch(ctx, keep(v.Def.Name)); err != nil {
+			return fmt.Errorf("engine: epoch %d: view %q: %w", ep, v.Def.Name, err)
+		}
+	}
+	if len(dead) > 0 {
+		outputs[core.DeadLetterView] = []arrow.RecordBatch{e.deadLetterBatch(dead, ep)}
+		if count {
+			e.deadLetters.Add(int64(len(dead)))
+			e.cfg.log.Warn("records sent to dead_letters", "epoch", ep, "count", len(dead), "first", dead[0].Reason)
+		}
+	}
+	for _, b := range targets {
+		ch := &core.EpochChanges{Epoch: ep, Offsets: offs, Changes: map[string][]arrow.RecordBatch{}}
+		for _, v := range e.storage[b.Name()] {
+			if bs := outputs[v]; len(bs) > 0 {
+				ch.Changes[v] = bs
+			}
+		}
+		if err := b.Apply(ctx, ch); err != nil {
+			return fmt.Errorf("engine: epoch %d: apply to %s: %w", ep, b.Name(), err)
+		}
+	}
+	if len(targets) > 0 {
+		if uint64(ep) > e.epoch.Load() {
+			e.epoch.Store(uint64(ep))
+		}
+		if e.cfg.onEpoch != nil {
+			e.cfg.onEpoch(ep)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) deadLetterBatch(dead []core.DeadLetter, ep core.Epoch) arrow.RecordBatch {
+	schema := core.ChangelogSchema(core.ArrowSchema(core.DeadLetterColumns))
+	b := array.NewRecordBuilder(e.cfg.mem, schema)
+	defer b.Release()
+	for _, d := range dead {
+		b.Field(0).(*array.StringBuilder).Append(d.Source)
+		b.Field(1).(*array.StringBuilder).Append(d.Partition)
+		b.Field(2).(*array.Int64Builder).Append(d.Offset)
+		b.Field(3).(*array.StringBuilder).Append(d.Reason)
+		b.Field(4).(*array.StringBuilder).Append(strings.ToValidUTF8(string(d.Raw), "\uFFFD"))
+		b.Field(5).(*array.Int64Builder).Append(int64(ep))
+		b.Field(6).(*array.Int64Builder).Append(1)
+	}
+	return b.NewRecordBatch()
+}

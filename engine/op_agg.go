@@ -1,0 +1,369 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stratadb/strata/engine/core"
+)
+
+// AggKind names an aggregate function.
+type AggKind string
+
+// The aggregates GroupAgg maintains under insertions and retractions.
+const (
+	AggCountStar AggKind = "count(*)"
+	AggCount     AggKind = "count"
+	AggSum       AggKind = "sum"
+)
+
+// AggSpec is one aggregate of a GroupAgg: Kind over input column Arg (-1
+// for count(*)), named Name in the output.
+type AggSpec struct {
+	Kind AggKind
+	Arg  int
+	Name string
+	// T is the result type: bigint for counts and integer sums, double for
+	// floating sums.
+	T core.Type
+}
+
+// GroupAgg groups its input by the key columns and maintains the aggregates
+// of each group under insertions and retractions (weights). Its output has
+// the key columns, then one column per aggregate; at the end of an epoch it
+// emits, for each group the epoch changed, the retraction of the group's old
+// row and the insertion of its new one. With no key columns it is a global
+// aggregate: exactly one row, present even over empty input.
+type GroupAgg struct {
+	mem    memory.Allocator
+	keys   []int
+	aggs   []AggSpec
+	schema *arrow.Schema
+	names  []string
+
+	groups map[string]*group
+	dirty  []*group
+	buf    []byte
+}
+
+type group struct {
+	key   string
+	vals  []any   // key values, for output
+	rows  int64   // sum of weights
+	cnt   []int64 // per aggregate: weight of non-NULL inputs
+	isum  []int64
+	fsum  []float64
+	dirty bool
+	out   []any // the row currently emitted downstream; nil when none
+}
+
+// NewGroupAgg returns a grouping aggregate over batches of in. keyNames name
+// the output key columns.
+func NewGroupAgg(mem memory.Allocator, in *arrow.Schema, keys []int, keyNames []string, aggs []AggSpec) (*GroupAgg, error) {
+	fs := make([]arrow.Field, 0, len(keys)+len(aggs)+1)
+	for i, k := range keys {
+		fs = append(fs, arrow.Field{Name: keyNames[i], Type: in.Field(k).Type, Nullable: true})
+	}
+	for _, a := range aggs {
+		if a.Arg >= 0 {
+			switch in.Field(a.Arg).Type.ID() {
+			case arrow.INT32, arrow.INT64, arrow.FLOAT64:
+			default:
+				if a.Kind == AggSum {
+					return nil, fmt.Errorf("engine: sum over %s is not supported", in.Field(a.Arg).Type)
+				}
+			}
+		}
+		fs = append(fs, arrow.Field{Name: a.Name, Type: a.T.Arrow, Nullable: true})
+	}
+	fs = append(fs, core.WeightField)
+	g := &GroupAgg{mem: mem, keys: keys, aggs: aggs, schema: arrow.NewSchema(fs, nil), groups: map[string]*group{}}
+	if len(keys) == 0 {
+		gr := g.newGroup("", nil)
+		g.groups[""] = gr
+		gr.dirty = true
+		g.dirty = append(g.dirty, gr)
+	}
+	return g, nil
+}
+
+func (g *GroupAgg) newGroup(key string, vals []any) *group {
+	n := len(g.aggs)
+	return &group{key: key, vals: vals, cnt: make([]int64, n), isum: make([]int64, n), fsum: make([]float64, n)}
+}
+
+func (g *GroupAgg) Schema() *arrow.Schema { return g.schema }
+func (g *GroupAgg) Stateful() bool        { return true }
+func (g *GroupAgg) Close()                { g.groups = nil }
+func (g *GroupAgg) Explain() string {
+	ks := make([]string, len(g.keys))
+	for i, k := range g.keys {
+		ks[i] = fmt.Sprintf("#%d", k)
+	}
+	as := make([]string, len(g.aggs))
+	for i, a := range g.aggs {
+		if a.Arg < 0 {
+			as[i] = fmt.Sprintf("%s AS %s", a.Kind, a.Name)
+		} else {
+			as[i] = fmt.Sprintf("%s(#%d) AS %s", a.Kind, a.Arg, a.Name)
+		}
+	}
+	return fmt.Sprintf("GroupAgg keys=[%s] aggs=[%s]", strings.Join(ks, ", "), strings.Join(as, ", "))
+}
+
+// Groups returns the number of groups held in state.
+func (g *GroupAgg) Groups() int { return len(g.groups) }
+
+// Push implements Operator: it folds the batch into the groups' state.
+func (g *GroupAgg) Push(_ context.Context, in arrow.RecordBatch, _ Emit) error {
+	n := int(in.NumRows())
+	w := fixed[int64](core.Weights(in))
+	keyCols := make([]arrow.Array, len(g.keys))
+	for i, k := range g.keys {
+		keyCols[i] = in.Column(k)
+	}
+	args := make([]arrow.Array, len(g.aggs))
+	for i, a := range g.aggs {
+		if a.Arg >= 0 {
+			args[i] = in.Column(a.Arg)
+		}
+	}
+	for r := 0; r < n; r++ {
+		g.buf = g.buf[:0]
+		for _, c := range keyCols {
+			g.buf = appendKey(g.buf, c, r)
+		}
+		gr, ok := g.groups[string(g.buf)]
+		if !ok {
+			vals := make([]any, len(keyCols))
+			for i, c := range keyCols {
+				vals[i] = core.ValueAt(c, r)
+			}
+			gr = g.newGroup(string(g.buf), vals)
+			g.groups[gr.key] = gr
+		}
+		if !gr.dirty {
+			gr.dirty = true
+			g.dirty = append(g.dirty, gr)
+		}
+		wt := w[r]
+		gr.rows += wt
+		for i, a := range g.aggs {
+			if a.Arg < 0 {
+				continue
+			}
+			c := args[i]
+			if c.IsNull(r) {
+				continue
+			}
+			gr.cnt[i] += wt
+			if a.Kind != AggSum {
+				continue
+			}
+			switch c := c.(type) {
+			case *array.Int64:
+				s, overflow := addMul(gr.isum[i], c.Value(r), wt)
+				if overflow {
+					return fmt.Errorf("sum(%s): %w", g.schema.Field(len(g.keys)+i).Name, ErrOverflow)
+				}
+				gr.isum[i] = s
+			case *array.Int32:
+				s, overflow := addMul(gr.isum[i], int64(c.Value(r)), wt)
+				if overflow {
+					return fmt.Errorf("sum(%s): %w", g.schema.Field(len(g.keys)+i).Name, ErrOverflow)
+				}
+				gr.isum[i] = s
+			case *array.Float64:
+				gr.fsum[i] += c.Value(r) * float64(wt)
+			}
+		}
+	}
+	return nil
+}
+
+// addMul returns s + v*w and whether it overflowed int64.
+func addMul(s, v, w int64) (int64, bool) {
+	p := v * w
+	if v != 0 && (p/v != w || (v == -1 && w == math.MinInt64)) {
+		return 0, true
+	}
+	r := s + p
+	if (r > s) != (p > 0) {
+		return 0, true
+	}
+	return r, false
+}
+
+// row returns the group's current output row, or nil when the group is empty.
+func (g *GroupAgg) row(gr *group) []any {
+	if gr.rows == 0 && len(g.keys) > 0 {
+		return nil
+	}
+	out := make([]any, 0, len(gr.vals)+len(g.aggs))
+	out = append(out, gr.vals...)
+	for i, a := range g.aggs {
+		switch {
+		case a.Kind == AggCountStar:
+			out = append(out, gr.rows)
+		case a.Kind == AggCount:
+			out = append(out, gr.cnt[i])
+		case gr.cnt[i] == 0:
+			out = append(out, nil)
+		case a.T.Arrow.ID() == arrow.FLOAT64:
+			out = append(out, gr.fsum[i])
+		default:
+			out = append(out, gr.isum[i])
+		}
+	}
+	return out
+}
+
+// EndEpoch implements Operator: it emits -old/+new for every group the epoch
+// changed, and forgets groups that became empty.
+func (g *GroupAgg) EndEpoch(_ context.Context, emit Emit) error {
+	if len(g.dirty) == 0 {
+		return nil
+	}
+	bld := array.NewRecordBuilder(g.mem, g.schema)
+	defer bld.Release()
+	wcol := len(g.schema.Fields()) - 1
+	for _, gr := range g.dirty {
+		gr.dirty = false
+		if gr.rows < 0 {
+			return fmt.Errorf("engine: group %v has negative count %d: a retraction without its insertion", gr.vals, gr.rows)
+		}
+		nw := g.row(gr)
+		if rowsEqual(gr.out, nw) {
+			continue
+		}
+		if gr.out != nil {
+			appendRow(bld, gr.out)
+			bld.Field(wcol).(*array.Int64Builder).Append(-1)
+		}
+		if nw != nil {
+			appendRow(bld, nw)
+			bld.Field(wcol).(*array.Int64Builder).Append(1)
+		}
+		gr.out = nw
+		if nw == nil {
+			delete(g.groups, gr.key)
+		}
+	}
+	g.dirty = g.dirty[:0]
+	rec := bld.NewRecordBatch()
+	defer rec.Release()
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	return emit(rec)
+}
+
+func rowsEqual(a, b []any) bool {
+	if (a == nil) != (b == nil) || len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if x, ok := a[i].(time.Time); ok {
+			y, ok := b[i].(time.Time)
+			if !ok || !x.Equal(y) {
+				return false
+			}
+			continue
+		}
+		if xb, ok := a[i].([]byte); ok {
+			yb, ok := b[i].([]byte)
+			if !ok || string(xb) != string(yb) {
+				return false
+			}
+			continue
+		}
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// appendRow appends Go values (as core.ValueAt returns them) to the first
+// len(vals) builders of bld.
+func appendRow(bld *array.RecordBuilder, vals []any) {
+	for i, v := range vals {
+		AppendValue(bld.Field(i), v)
+	}
+}
+
+// AppendValue appends a Go value (as core.ValueAt returns it) to b.
+func AppendValue(b array.Builder, v any) {
+	if v == nil {
+		b.AppendNull()
+		return
+	}
+	switch bb := b.(type) {
+	case *array.BooleanBuilder:
+		bb.Append(v.(bool))
+	case *array.Int32Builder:
+		bb.Append(v.(int32))
+	case *array.Int64Builder:
+		bb.Append(v.(int64))
+	case *array.Float64Builder:
+		bb.Append(v.(float64))
+	case *array.StringBuilder:
+		bb.Append(v.(string))
+	case *array.BinaryBuilder:
+		bb.Append(v.([]byte))
+	case *array.Date32Builder:
+		bb.Append(arrow.Date32FromTime(v.(time.Time)))
+	case *array.TimestampBuilder:
+		bb.Append(arrow.Timestamp(v.(time.Time).UnixMicro()))
+	default:
+		panic(fmt.Sprintf("engine: AppendValue: no case for %T", b))
+	}
+}
+
+// appendKey appends an unambiguous encoding of row r of c to buf: a tag
+// byte (NULL or not), then the value (fixed width, or length-prefixed).
+func appendKey(buf []byte, c arrow.Array, r int) []byte {
+	if c.IsNull(r) {
+		return append(buf, 0)
+	}
+	buf = append(buf, 1)
+	switch c := c.(type) {
+	case *array.Int64:
+		return binary.LittleEndian.AppendUint64(buf, uint64(c.Value(r)))
+	case *array.Int32:
+		return binary.LittleEndian.AppendUint32(buf, uint32(c.Value(r)))
+	case *array.Float64:
+		f := c.Value(r)
+		if f == 0 {
+			f = 0 // -0 and +0 are one group
+		}
+		return binary.LittleEndian.AppendUint64(buf, math.Float64bits(f))
+	case *array.String:
+		s := c.Value(r)
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		return append(buf, s...)
+	case *array.Binary:
+		s := c.Value(r)
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		return append(buf, s...)
+	case *array.Boolean:
+		if c.Value(r) {
+			return append(buf, 1)
+		}
+		return append(buf, 0)
+	case *array.Date32:
+		return binary.LittleEndian.AppendUint32(buf, uint32(c.Value(r)))
+	case *array.Timestamp:
+		return binary.LittleEndian.AppendUint64(buf, uint64(c.Value(r)))
+	}
+	s := c.ValueStr(r)
+	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	return append(buf, s...)
+}
