@@ -79,7 +79,7 @@ func checkReadOnlyStatement(c *duckdb.Conn, sql string) error {
 	// statements before running any of them.
 	st, err := c.Prepare(sql)
 	if err != nil {
-		return fmt.Errorf("duckdb: query: %w", err)
+		return fmt.Errorf("duckdb: query (one statement only): %w", err)
 	}
 	defer st.Close()
 	ds, ok := st.(*duckdb.Stmt)
@@ -94,7 +94,33 @@ func checkReadOnlyStatement(c *duckdb.Conn, sql string) error {
 	case duckdb.STATEMENT_TYPE_SELECT, duckdb.STATEMENT_TYPE_EXPLAIN:
 		return nil
 	}
-	return fmt.Errorf("duckdb: query: only a read-only statement (SELECT, EXPLAIN) is allowed, got statement type %d", t)
+	name, ok := stmtNames[t]
+	if !ok {
+		name = fmt.Sprintf("statement type %d", t)
+	}
+	return fmt.Errorf("duckdb: query: only a read-only statement (SELECT, EXPLAIN) is allowed, not %s", name)
+}
+
+var stmtNames = map[duckdb.StmtType]string{
+	duckdb.STATEMENT_TYPE_INSERT:       "INSERT",
+	duckdb.STATEMENT_TYPE_UPDATE:       "UPDATE",
+	duckdb.STATEMENT_TYPE_DELETE:       "DELETE",
+	duckdb.STATEMENT_TYPE_CREATE:       "CREATE",
+	duckdb.STATEMENT_TYPE_CREATE_FUNC:  "CREATE FUNCTION",
+	duckdb.STATEMENT_TYPE_ALTER:        "ALTER",
+	duckdb.STATEMENT_TYPE_DROP:         "DROP",
+	duckdb.STATEMENT_TYPE_TRANSACTION:  "a transaction statement",
+	duckdb.STATEMENT_TYPE_COPY:         "COPY",
+	duckdb.STATEMENT_TYPE_EXPORT:       "EXPORT",
+	duckdb.STATEMENT_TYPE_SET:          "SET",
+	duckdb.STATEMENT_TYPE_VARIABLE_SET: "SET VARIABLE",
+	duckdb.STATEMENT_TYPE_ATTACH:       "ATTACH",
+	duckdb.STATEMENT_TYPE_DETACH:       "DETACH",
+	duckdb.STATEMENT_TYPE_LOAD:         "LOAD",
+	duckdb.STATEMENT_TYPE_PRAGMA:       "PRAGMA",
+	duckdb.STATEMENT_TYPE_CALL:         "CALL",
+	duckdb.STATEMENT_TYPE_VACUUM:       "VACUUM",
+	duckdb.STATEMENT_TYPE_ANALYZE:      "ANALYZE",
 }
 
 // queryReader releases the query's transaction and connection with its last
