@@ -36,9 +36,12 @@
 // and then
 //
 //   - keyed views: deletes every stored row whose key (compared with IS NOT
-//     DISTINCT FROM, so NULL keys match) appears in the epoch, then inserts
-//     the rows with a positive weight; this is an upsert that does not
-//     depend on the order of a -old/+new pair, the same outcome as Pebble's;
+//     DISTINCT FROM, so NULL keys match) appears in the epoch with a
+//     non-zero weight, then inserts the rows with a positive weight; this is
+//     an upsert that does not depend on the order of a -old/+new pair, the
+//     same outcome as Pebble's. The delete is a hash semi-join that scans
+//     the view's key columns, so its cost grows with the table (columnar and
+//     fast, but not O(changes): there is no index, since keys may be NULL);
 //   - multiset views: sums the weights per distinct row, inserts n copies of
 //     each row with a positive sum and deletes n copies (by rowid) of each
 //     row with a negative sum.

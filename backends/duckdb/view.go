@@ -26,6 +26,7 @@ type view struct {
 	multiset  bool
 	identity  []int
 	ensured   bool // EnsureView ran in this process: the staging table exists
+	stageN    int
 
 	createTable, createStage string
 	fillStage, clearStage    string
@@ -59,6 +60,7 @@ func newView(def core.ViewDef, stageN int) (*view, error) {
 		stage:     ident(fmt.Sprintf("%sstage_%d", reservedPrefix, stageN)),
 		multiset:  len(def.Key) == 0,
 		identity:  schema.IdentityIndexes(def),
+		stageN:    stageN,
 	}
 	cols := make([]string, len(def.Columns))    // "c"
 	colDefs := make([]string, len(def.Columns)) // "c" TYPE
@@ -101,8 +103,8 @@ func newView(def core.ViewDef, stageN int) (*view, error) {
 		// upsert. Should the epoch hold several insertions of one key (the
 		// engine consolidates, so it should not), the last one wins, as in
 		// Pebble: the staging table keeps the batches' row order.
-		v.deleteKeys = fmt.Sprintf("DELETE FROM %s AS t WHERE EXISTS (SELECT 1 FROM %s AS i WHERE %s)",
-			v.table, v.stage, matches("t", "i", ids))
+		v.deleteKeys = fmt.Sprintf("DELETE FROM %s AS t WHERE EXISTS (SELECT 1 FROM %s AS i WHERE i.%s <> 0 AND %s)",
+			v.table, v.stage, w, matches("t", "i", ids))
 		v.insertRows = fmt.Sprintf("INSERT INTO %s SELECT %s FROM %s WHERE %s > 0 QUALIFY row_number() OVER (PARTITION BY %s ORDER BY rowid DESC) = 1",
 			v.table, colList, v.stage, w, strings.Join(ids, ", "))
 	} else {
@@ -139,8 +141,13 @@ func (b *Backend) EnsureView(ctx context.Context, def core.ViewDef) error {
 		return err
 	}
 	b.viewsMu.Lock()
-	b.nstage++
-	n := b.nstage
+	n := 0
+	if old, ok := b.views[def.Name]; ok && old.ensured && schema.Diff(schema.FromDef(old.def), def) == "" {
+		n = old.stageN // same definition: reuse the staging table
+	} else {
+		b.nstage++
+		n = b.nstage
+	}
 	b.viewsMu.Unlock()
 	v, err := newView(def, n)
 	if err != nil {
