@@ -228,3 +228,31 @@ func TestOptions(t *testing.T) {
 	}
 	b.Close()
 }
+
+// BenchmarkLookup measures point lookups by a text key (the CLI's path)
+// into a view of 100k rows.
+func BenchmarkLookup(b *testing.B) {
+	mem := testutil.Alloc(b)
+	be := open(b, b.TempDir())
+	defer be.Close()
+	ctx := context.Background()
+	if err := be.EnsureView(ctx, kv); err != nil {
+		b.Fatal(err)
+	}
+	const n = 100_000
+	rows := make([][4]any, n)
+	for i := range rows {
+		rows[i] = [4]any{"k", i, i, 1}
+	}
+	apply(b, be, 1, batch(mem, rows...))
+	key := []any{"k", "0"}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		key[1] = fmt.Sprint(i * 7919 % n)
+		if _, found, _, err := be.Lookup(ctx, kv.Name, key); err != nil || !found {
+			b.Fatalf("Lookup(%v): found=%v, %v", key, found, err)
+		}
+		i++
+	}
+}
