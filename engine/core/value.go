@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -9,7 +10,7 @@ import (
 )
 
 // ValueAt returns row i of arr as a Go value: nil for NULL, bool, int32,
-// int64, float64, string, []byte (copied), time.Time (UTC) for date and
+// int64, float64, string and []byte (both copied), time.Time (UTC) for date and
 // timestamp. It is for the read path (lookups, rendering), not the hot path.
 func ValueAt(arr arrow.Array, i int) any {
 	if arr.IsNull(i) {
@@ -25,7 +26,8 @@ func ValueAt(arr arrow.Array, i int) any {
 	case *array.Float64:
 		return a.Value(i)
 	case *array.String:
-		return a.Value(i)
+		// Copy: the buffer may be C memory (DuckDB results) freed on Release.
+		return strings.Clone(a.Value(i))
 	case *array.Binary:
 		return append([]byte(nil), a.Value(i)...)
 	case *array.Date32:
@@ -48,7 +50,7 @@ func ValueAt(arr arrow.Array, i int) any {
 	case *array.Float32:
 		return float64(a.Value(i))
 	case *array.LargeString:
-		return a.Value(i)
+		return strings.Clone(a.Value(i))
 	case *array.Decimal128:
 		dt := a.DataType().(*arrow.Decimal128Type)
 		return a.Value(i).ToString(dt.Scale)
