@@ -254,7 +254,7 @@ func (b *builder) source(o *object) {
 	}
 
 	pk, pkPos := o.strs("primary_key")
-	s.PrimaryKey = b.keyColumns(pk, pkPos, label, cols, colNames, known)
+	s.PrimaryKey = b.keyColumns(pk, pkPos, s.PrimaryKeyPos, label, cols, colNames, known)
 	switch {
 	case s.Kind == KindTable && len(s.PrimaryKey) == 0 && o.get("primary_key") == nil:
 		b.add(s.KindPos, "add primary_key: [col, ...] naming the key columns", "%s: a table source needs a primary_key", label)
@@ -266,7 +266,7 @@ func (b *builder) source(o *object) {
 
 // keyColumns checks a primary key: identifiers, no repeats, and, when cols
 // is given, each a column of the schema.
-func (b *builder) keyColumns(pk []string, pos []Pos, label string, cols map[string]Pos, colNames []string, checkCols bool) []string {
+func (b *builder) keyColumns(pk []string, pos []Pos, at Pos, label string, cols map[string]Pos, colNames []string, checkCols bool) []string {
 	if pk == nil {
 		return nil
 	}
@@ -290,16 +290,9 @@ func (b *builder) keyColumns(pk []string, pos []Pos, label string, cols map[stri
 		out = append(out, name)
 	}
 	if len(pk) == 0 {
-		b.add(pos0(pos, Pos{}), "name at least one column", "%s: primary_key is empty", label)
+		b.add(at, "name at least one column", "%s: primary_key is empty", label)
 	}
 	return out
-}
-
-func pos0(ps []Pos, def Pos) Pos {
-	if len(ps) > 0 {
-		return ps[0]
-	}
-	return def
 }
 
 func (b *builder) view(o *object) {
@@ -344,7 +337,7 @@ func (b *builder) view(o *object) {
 	if pk != nil && len(pk) == 0 {
 		b.add(v.PrimaryKeyPos, "name the key columns, or leave primary_key out to infer it", "%s: primary_key is empty", label)
 	} else {
-		v.PrimaryKey = b.keyColumns(pk, pkPos, label, nil, nil, false)
+		v.PrimaryKey = b.keyColumns(pk, pkPos, v.PrimaryKeyPos, label, nil, nil, false)
 	}
 	b.dep.Views = append(b.dep.Views, v)
 }

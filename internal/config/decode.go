@@ -67,6 +67,7 @@ func (d *decoder) pos(n *yaml.Node) Pos {
 }
 
 func (d *decoder) add(p Pos, hint, format string, args ...any) {
+	p.File = d.file
 	if p.Line < 1 {
 		p.Line, p.Col = 1, 1
 	}
@@ -119,7 +120,17 @@ func (d *decoder) yamlError(err error) {
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		p := Pos{File: d.file, Line: d.refineLine(max(line, 1), m[2]), Col: 1}
-		d.add(p, syntaxHint(m[2]), "yaml: %s", m[2])
+		hint := syntaxHint(m[2])
+		if ls := lineStart(d.src, p.Line); ls >= 0 {
+			rest := d.src[ls:]
+			if k := indexByte(rest, '\n'); k >= 0 {
+				rest = rest[:k]
+			}
+			if indent := len(rest) - len(strings.TrimLeft(string(rest), " \t")); indexByte(rest[:indent], '\t') >= 0 {
+				hint = "indent with spaces, not tabs"
+			}
+		}
+		d.add(p, hint, "yaml: %s", m[2])
 		return
 	}
 	d.add(d.locateBadBytes(), syntaxHint(msg), "%s", msg)
@@ -127,25 +138,33 @@ func (d *decoder) yamlError(err error) {
 
 // refineLine finds the line a syntax error is on. yaml.v3 names the line
 // where the enclosing construct starts (the list a bad item is in), which
-// may be far above the mistake; the first prefix of the file, from that
-// line on, that fails with the same message ends at the offending line.
+// may be far above the mistake. The shortest prefix of the file, ending at
+// or after that line, that fails with the same message ends at the
+// offending line; it is found by bisection (a prefix that contains the
+// mistake fails, one that does not, parses).
 func (d *decoder) refineLine(line int, msg string) int {
 	lines := strings.SplitAfter(string(d.src), "\n")
-	if len(lines) > 2000 {
-		return line // quadratic below; big files keep yaml.v3's line
-	}
-	prefix := strings.Join(lines[:min(line-1, len(lines))], "")
-	for k := line; k <= len(lines); k++ {
-		prefix += lines[k-1]
-		err := yamlCheck(prefix)
+	fails := func(k int) bool {
+		err := yamlCheck(strings.Join(lines[:k], ""))
 		if err == nil {
-			continue
+			return false
 		}
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil && m[2] == msg {
-			return k
+		m := yamlLine.FindStringSubmatch(err.Error())
+		return m != nil && m[2] == msg
+	}
+	lo, hi := min(line, len(lines)), len(lines) // fails(hi) holds: it is the whole file
+	if lo < 1 || fails(lo) {
+		return max(lo, 1)
+	}
+	for hi-lo > 1 { // invariant: !fails(lo), fails(hi)
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
 		}
 	}
-	return line
+	return hi
 }
 
 // yamlCheck returns the first syntax error of the documents in src.
