@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/stratadb/strata/engine/core"
+	"github.com/stratadb/strata/internal/config"
+)
+
+func cmdValidate(args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("validate", stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	d, err := load(*cfgPath)
+	var problems config.Problems
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			fmt.Fprintln(stdout, p.Error())
+		}
+		fmt.Fprintf(stdout, "%d problem(s) in %s\n", len(problems), *cfgPath)
+		return exitError{1}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d sources, %d views)\n", *cfgPath, len(d.cfg.Sources), len(d.cfg.Views))
+	return nil
+}
+
+// loadOrReport loads a deployment and turns problems into one error.
+func loadOrReport(path string) (*deployment, error) {
+	d, err := load(path)
+	if err != nil {
+		var problems config.Problems
+		if errors.As(err, &problems) {
+			return nil, fmt.Errorf("%s has %d problem(s):\n%v\n(run strata validate -c %s)", path, len(problems), problems, path)
+		}
+		return nil, err
+	}
+	return d, nil
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("run", stderr)
+	untilIdle := fs.Bool("until-idle", false, "drain bounded sources, commit and exit")
+	verbose := fs.Bool("v", false, "log every epoch")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	d, err := loadOrReport(*cfgPath)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	mem := memory.NewGoAllocator()
+	var epoch atomic.Uint64
+	r, err := d.start(ctx, mem, log, func(e core.Epoch) { epoch.Store(uint64(e)) })
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if addr := d.cfg.Server.HTTP; addr != "" && !*untilIdle {
+		srv := &server{d: d, backends: r.backends, epoch: func() core.Epoch { return core.Epoch(epoch.Load()) }, log: log}
+		stop, err := srv.serve(ctx, addr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	start := time.Now()
+	if err := r.eng.Run(ctx, *untilIdle); err != nil {
+		return err
+	}
+	st := r.eng.Stats()
+	fmt.Fprintf(stdout, "strata: epoch %d committed; %d records read in %s; %d dead letters\n",
+		st.Epoch, st.RowsIn, time.Since(start).Round(time.Millisecond), st.DeadLetters)
+	if st.DeadLetters > 0 {
+		fmt.Fprintf(stdout, "strata: see them with: strata query -c %s \"SELECT * FROM dead_letters\"\n", *cfgPath)
+	}
+	return r.Close()
+}
+
+// serverURL returns the base URL of the running server, or "" when none
+// answers.
+func serverURL(d *deployment) string {
+	addr := d.cfg.Server.HTTP
+	if addr == "" {
+		return ""
+	}
+	base := "http://" + addr
+	c := http.Client{Timeout: 500 * time.Millisecond}
+	resp, err := c.Get(base + "/healthz")
+	if err != nil {
+		return ""
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return ""
+	}
+	return base
+}
+
+func remote(ctx context.Context, method, u string, body []byte) (*result, int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	var raw struct {
+		Error   string          `json:"error"`
+		Epoch   core.Epoch      `json:"epoch"`
+		Columns []resultCol     `json:"columns"`
+		Rows    [][]any         `json:"rows"`
+		Row     json.RawMessage `json:"row"`
+	}
+	if err := dec.Decode(&raw); err != nil {
+		return nil, resp.StatusCode, fmt.Errorf("server answered %s with unreadable JSON: %w", resp.Status, err)
+	}
+	if raw.Error != "" {
+		return &result{Epoch: raw.Epoch}, resp.StatusCode, errors.New(raw.Error)
+	}
+	res := &result{Epoch: raw.Epoch, Columns: raw.Columns, Rows: raw.Rows}
+	if len(raw.Row) > 0 {
+		d := json.NewDecoder(bytes.NewReader(raw.Row))
+		d.UseNumber()
+		var obj map[string]any
+		if err := d.Decode(&obj); err != nil {
+			return nil, resp.StatusCode, err
+		}
+		row := make([]any, len(res.Columns))
+		for i, c := range res.Columns {
+			row[i] = obj[c.Name]
+		}
+		res.Rows = [][]any{row}
+	}
+	return res, resp.StatusCode, nil
+}
+
+func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("query", stderr)
+	format := fs.String("format", "table", "output format: table, json or csv")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("query takes one SQL string, e.g. strata query -c %s \"SELECT * FROM my_view\"", *cfgPath)
+	}
+	d, err := loadOrReport(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var res *result
+	if base := serverURL(d); base != "" {
+		body, _ := json.Marshal(map[string]string{"sql": pos[0]})
+		res, _, err = remote(ctx, http.MethodPost, base+"/v1/sql", body)
+	} else {
+		res, err = localQuery(ctx, d, pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	return render(stdout, res, *format)
+}
+
+func localQuery(ctx context.Context, d *deployment, q string) (*result, error) {
+	if _, err := os.Stat(d.backendDir("duckdb")); err != nil {
+		return nil, fmt.Errorf("no data in %s yet: run strata run -c %s first", d.cfg.DataDir, d.cfg.File)
+	}
+	bs, err := d.openBackendsNamed(ctx, true, "duckdb")
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(bs)
+	return querySQL(ctx, bs, q)
+}
+
+func (d *deployment) openBackendsNamed(ctx context.Context, readOnly bool, names ...string) (map[string]core.Backend, error) {
+	all := d.storages()
+	var want []string
+	for _, n := range all {
+		for _, m := range names {
+			if n == m {
+				want = append(want, n)
+			}
+		}
+	}
+	out := map[string]core.Backend{}
+	for _, name := range want {
+		bs, err := d.openOne(ctx, name, readOnly)
+		if err != nil {
+			closeAll(out)
+			return nil, err
+		}
+		out[name] = bs
+	}
+	return out, nil
+}
+
+func cmdGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("get", stderr)
+	format := fs.String("format", "table", "output format: table, json or csv")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return fmt.Errorf("get takes a view and its key, e.g. strata get -c %s my_view 42", *cfgPath)
+	}
+	d, err := loadOrReport(*cfgPath)
+	if err != nil {
+		return err
+	}
+	view, key := pos[0], pos[1:]
+	var res *result
+	var found bool
+	if base := serverURL(d); base != "" {
+		parts := make([]string, len(key))
+		for i, k := range key {
+			parts[i] = url.PathEscape(k)
+		}
+		var code int
+		res, code, err = remote(ctx, http.MethodGet, base+"/v1/views/"+url.PathEscape(view)+"/rows/"+strings.Join(parts, "/"), nil)
+		found = err == nil
+		if code == http.StatusNotFound && res != nil && strings.Contains(err.Error(), "has no row") {
+			fmt.Fprintf(stderr, "strata: %v (epoch %d)\n", err, res.Epoch)
+			return exitError{1}
+		}
+	} else {
+		var bs map[string]core.Backend
+		bs, err = d.openBackendsNamed(ctx, true, d.lookupStorage(view)...)
+		if err != nil {
+			return err
+		}
+		defer closeAll(bs)
+		res, found, err = lookup(ctx, d, bs, view, key)
+		if err == nil && !found {
+			fmt.Fprintf(stderr, "strata: view %s has no row with key %s (epoch %d)\n", view, strings.Join(key, ", "), res.Epoch)
+			return exitError{1}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return render(stdout, res, *format)
+}
+
+func cmdExplain(args []string, stdout, stderr io.Writer) error {
+	fs, cfgPath := newFlags("explain", stderr)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	d, err := loadOrReport(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("explain takes one view name (views: %s)", strings.Join(d.viewNames(), ", "))
+	}
+	p, ok := d.plans[pos[0]]
+	if !ok {
+		return fmt.Errorf("unknown view %q (views: %s)", pos[0], strings.Join(d.viewNames(), ", "))
+	}
+	cols := make([]string, len(p.Columns))
+	for i, c := range p.Columns {
+		cols[i] = c.Name + " " + c.Type.Name
+	}
+	fmt.Fprintf(stdout, "view %s (%s)", pos[0], strings.Join(cols, ", "))
+	if len(p.Key) > 0 {
+		fmt.Fprintf(stdout, " key (%s)", strings.Join(p.Key, ", "))
+	}
+	fmt.Fprintf(stdout, "\n%s", p.Explain())
+	return nil
+}
+
+// lookupStorage names the backend a local `get` opens for view: Pebble when
+// the view is stored there, else the view's first backend.
+func (d *deployment) lookupStorage(view string) []string {
+	for _, v := range d.cfg.Views {
+		if v.Name == view {
+			if slices.Contains(v.Storage, "pebble") {
+				return []string{"pebble"}
+			}
+			return v.Storage
+		}
+	}
+	return []string{"pebble"}
+}

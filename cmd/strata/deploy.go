@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/stratadb/strata/backends"
+	_ "github.com/stratadb/strata/backends/all"
+	"github.com/stratadb/strata/connect"
+	_ "github.com/stratadb/strata/connect/all"
+	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/engine/core"
+	"github.com/stratadb/strata/internal/config"
+	"github.com/stratadb/strata/plans"
+)
+
+// deployment is a loaded, validated and planned deployment file.
+type deployment struct {
+	cfg   *config.Deployment
+	plans map[string]*plans.ViewPlan
+}
+
+// connectorSpecs lets config validate connector names and options against
+// the registry.
+func connectorSpecs(kind, name string) ([]config.OptionSpec, bool) {
+	if kind != "source" {
+		return nil, false
+	}
+	c, ok := connect.LookupSource(name)
+	if !ok {
+		return nil, false
+	}
+	out := make([]config.OptionSpec, len(c.Options))
+	for i, o := range c.Options {
+		out[i] = config.OptionSpec{Name: o.Name, Kind: o.Kind, Required: o.Required, Default: o.Default, Doc: o.Doc}
+	}
+	return out, true
+}
+
+// load reads, validates and plans a deployment file. Every problem found is
+// returned at once as config.Problems, each with file:line:col.
+func load(path string) (*deployment, error) {
+	cfg, err := config.Load(path, config.WithConnectors(connectorSpecs), config.WithStorages(backends.Names()))
+	var problems config.Problems
+	if err != nil && !errors.As(err, &problems) {
+		return nil, err
+	}
+	if cfg == nil {
+		return nil, err
+	}
+	d := &deployment{cfg: cfg, plans: map[string]*plans.ViewPlan{}}
+	cat := plans.Catalog{}
+	for _, s := range cfg.Sources {
+		cat[s.Name] = s.Schema
+	}
+	for _, v := range cfg.Views {
+		if v.SQL == "" {
+			continue
+		}
+		p, perr := plans.Plan(v.SQL, cat)
+		if perr != nil {
+			var pe *plans.Error
+			pos := v.Pos
+			msg, hint := perr.Error(), ""
+			if errors.As(perr, &pe) {
+				if pe.Pos >= 0 {
+					pos = v.SQLPos(pe.Pos)
+				}
+				msg, hint = "view "+v.Name+": "+pe.Msg, pe.Hint
+			}
+			problems = append(problems, config.Problem{Pos: pos, Msg: msg, Hint: hint})
+			continue
+		}
+		d.plans[v.Name] = p
+	}
+	if len(problems) > 0 {
+		sort.SliceStable(problems, func(i, j int) bool {
+			a, b := problems[i].Pos, problems[j].Pos
+			if a.Line != b.Line {
+				return a.Line < b.Line
+			}
+			return a.Col < b.Col
+		})
+		return d, problems
+	}
+	return d, nil
+}
+
+// storages lists the backends the deployment needs: those its views name,
+// plus duckdb, which always holds dead_letters and answers `strata query`.
+func (d *deployment) storages() []string {
+	set := map[string]bool{"duckdb": true}
+	for _, v := range d.cfg.Views {
+		for _, s := range v.Storage {
+			set[s] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (d *deployment) backendDir(name string) string {
+	return filepath.Join(d.cfg.DataDir, name)
+}
+
+// openBackends opens every backend the deployment uses. On error, what was
+// opened is closed.
+func (d *deployment) openBackends(ctx context.Context, mem memory.Allocator, readOnly bool) (map[string]core.Backend, error) {
+	out := map[string]core.Backend{}
+	for _, name := range d.storages() {
+		b, err := backends.Open(ctx, name, backends.Config{Dir: d.backendDir(name), ReadOnly: readOnly, Alloc: mem})
+		if err != nil {
+			closeAll(out)
+			return nil, err
+		}
+		out[name] = b
+	}
+	return out, nil
+}
+
+func closeAll(bs map[string]core.Backend) error {
+	var errs []error
+	for _, b := range bs {
+		errs = append(errs, b.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// running is a deployment wired for `strata run`.
+type running struct {
+	eng      *engine.Engine
+	sources  map[string]core.Source
+	backends map[string]core.Backend
+}
+
+func (r *running) Close() error {
+	var errs []error
+	if r.eng != nil {
+		errs = append(errs, r.eng.Close())
+	}
+	for _, s := range r.sources {
+		errs = append(errs, s.Close())
+	}
+	errs = append(errs, closeAll(r.backends))
+	return errors.Join(errs...)
+}
+
+// start opens sources and backends and builds the engine.
+func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.Logger, onEpoch func(core.Epoch)) (_ *running, err error) {
+	r := &running{sources: map[string]core.Source{}}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+	r.backends, err = d.openBackends(ctx, mem, false)
+	if err != nil {
+		return nil, err
+	}
+	opts := []engine.Option{
+		engine.WithAllocator(mem),
+		engine.WithDataDir(d.cfg.DataDir),
+		engine.WithLogger(log),
+		engine.WithOnEpoch(onEpoch),
+	}
+	if d.cfg.Engine.MaxEpochRows > 0 {
+		opts = append(opts, engine.WithMaxEpochRows(d.cfg.Engine.MaxEpochRows))
+	}
+	if d.cfg.Engine.EpochInterval > 0 {
+		opts = append(opts, engine.WithEpochInterval(d.cfg.Engine.EpochInterval))
+	}
+	for _, s := range d.cfg.Sources {
+		src, err := connect.OpenSource(ctx, s.Connector, connect.SourceConfig{
+			Name: s.Name, Options: s.Options, Format: s.Format, Columns: s.Schema,
+			BaseDir: d.cfg.Dir, Alloc: mem,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Pos, err)
+		}
+		r.sources[s.Name] = src
+		opts = append(opts, engine.WithSource(s.Name, src))
+	}
+	for _, b := range r.backends {
+		opts = append(opts, engine.WithBackend(b))
+	}
+	for _, v := range d.cfg.Views {
+		p := d.plans[v.Name]
+		ops, err := p.Build(mem)
+		if err != nil {
+			return nil, fmt.Errorf("%s: view %s: %w", v.Pos, v.Name, err)
+		}
+		opts = append(opts, engine.WithView(engine.ViewSpec{
+			Def:     core.ViewDef{Name: v.Name, Columns: p.Columns, Key: p.Key},
+			Input:   p.Input,
+			Ops:     ops,
+			Storage: v.Storage,
+		}))
+	}
+	r.eng, err = engine.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (d *deployment) openOne(ctx context.Context, name string, readOnly bool) (core.Backend, error) {
+	return backends.Open(ctx, name, backends.Config{Dir: d.backendDir(name), ReadOnly: readOnly, Alloc: memory.NewGoAllocator()})
+}
