@@ -37,12 +37,12 @@ type ViewPlan struct {
 	// Without GROUP BY: the select list over the input.
 	// With GROUP BY: pre = keys then aggregate arguments over the input,
 	// aggs over pre, post = the select list over GroupAgg's output.
-	pre, post    []engine.Expr
-	preNames     []string
-	keyNames     []string
-	aggs         []engine.AggSpec
-	grouped      bool
-	outNames     []string
+	pre, post []engine.Expr
+	preNames  []string
+	keyNames  []string
+	aggs      []engine.AggSpec
+	grouped   bool
+	outNames  []string
 }
 
 // Plan parses and binds sql, a single SELECT, against cat.

@@ -163,8 +163,8 @@ views:
 		t.Fatalf("validate exit %d, want 1:\n%s", code, out)
 	}
 	for _, want := range []string{
-		"bad.yaml:7:", // unknown type bigintt
-		"bad.yaml:9:", // bad duration
+		"bad.yaml:7:",  // unknown type bigintt
+		"bad.yaml:9:",  // bad duration
 		"bad.yaml:14:", // unknown key storag
 		"bad.yaml:15:", // duplicate view name
 		"bad.yaml:16:", // unknown column prize, inside the SQL
