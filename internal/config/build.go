@@ -62,6 +62,8 @@ func (b *builder) build(top *object) {
 	dataDir := top.str("data_dir")
 	if top != nil && top.get("data_dir") != nil && strings.TrimSpace(dataDir) == "" {
 		b.add(top.at("data_dir"), "leave data_dir out to use "+defaultDataDir, "data_dir is empty")
+	}
+	if strings.TrimSpace(dataDir) == "" { // empty, or the file did not parse
 		dataDir = defaultDataDir
 	}
 	dep.DataDir = b.path(dataDir)

@@ -438,3 +438,15 @@ func TestSyntaxErrorLine(t *testing.T) {
 		t.Errorf("took %v", el)
 	}
 }
+
+// TestSyntaxErrorStillDefaults: a file that does not parse still yields a
+// Deployment with the defaults filled in.
+func TestSyntaxErrorStillDefaults(t *testing.T) {
+	d, ps := parseTest(t, "views: [\n")
+	if len(ps) != 1 {
+		t.Fatalf("problems %v", ps)
+	}
+	if filepath.Base(d.DataDir) != "data" || d.Engine.EpochInterval != time.Second || d.Engine.MaxEpochRows != 100000 {
+		t.Errorf("defaults missing: %+v", d)
+	}
+}

@@ -107,3 +107,14 @@ func TestExampleLoads(t *testing.T) {
 		t.Errorf("brokers = %v, want the ${KAFKA_BROKERS:-...} default", got)
 	}
 }
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", time.Second: "1s", 10 * time.Second: "10s", 500 * time.Millisecond: "500ms",
+		time.Minute: "1m", 90 * time.Second: "1m30s", time.Hour: "1h", 2*time.Hour + 30*time.Second: "2h0m30s",
+	} {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -105,15 +105,14 @@ func (f *field) defString() string {
 	}
 }
 
-// formatDuration writes d the way people write it in YAML (1s, not 1s0ms).
+// formatDuration writes d the way people write it in YAML: 1m, not 1m0s.
 func formatDuration(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	if strings.HasSuffix(s, "m") || strings.HasSuffix(s, "h") {
-		s = strings.TrimSuffix(s, "0m")
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
 	}
-	if s == "" {
-		return "0s"
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
 }
