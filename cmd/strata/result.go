@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/stratadb/strata/engine/core"
@@ -43,7 +44,14 @@ func readResult(r array.RecordReader, epoch core.Epoch) (*result, error) {
 		for i := 0; i < int(b.NumRows()); i++ {
 			row := make([]any, b.NumCols())
 			for c := range row {
-				row[c] = jsonValue(core.ValueAt(b.Column(c), i))
+				v := core.ValueAt(b.Column(c), i)
+				if s, ok := v.(string); ok && b.Column(c).DataType().ID() == arrow.DECIMAL128 {
+					// DuckDB's sum(bigint) is a HUGEINT, which reaches us
+					// as decimal(38,0): keep it a JSON number.
+					row[c] = json.Number(s)
+					continue
+				}
+				row[c] = jsonValue(v)
 			}
 			res.Rows = append(res.Rows, row)
 		}
