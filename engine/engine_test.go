@@ -135,7 +135,7 @@ func sumView(t *testing.T, mem memory.Allocator) ViewSpec {
 		t.Fatal(err)
 	}
 	return ViewSpec{
-		Def:     core.ViewDef{Name: "sums", Columns: []core.Column{{"k", core.Bigint}, {"n", core.Bigint}, {"s", core.Bigint}}, Key: []string{"k"}},
+		Def:     core.ViewDef{Name: "sums", Columns: []core.Column{{Name: "k", Type: core.Bigint}, {Name: "n", Type: core.Bigint}, {Name: "s", Type: core.Bigint}}, Key: []string{"k"}},
 		Input:   "src",
 		Ops:     Chain{agg},
 		Storage: []string{"a", "b"},

@@ -14,7 +14,7 @@ import (
 func TestKernels(t *testing.T) {
 	mem := testutil.Alloc(t)
 	// Columns: a bigint, b bigint, p boolean, q boolean, with NULLs.
-	cols := []core.Column{{"a", core.Bigint}, {"b", core.Bigint}, {"p", core.Boolean}, {"q", core.Boolean}}
+	cols := []core.Column{{Name: "a", Type: core.Bigint}, {Name: "b", Type: core.Bigint}, {Name: "p", Type: core.Boolean}, {Name: "q", Type: core.Boolean}}
 	bld := array.NewRecordBuilder(mem, core.ArrowSchema(cols))
 	defer bld.Release()
 	a := []any{int64(7), int64(-7), nil, int64(math.MaxInt64), int64(0)}

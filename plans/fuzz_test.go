@@ -23,7 +23,7 @@ func FuzzPlan(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	cat := Catalog{"bids": {{"auction", core.Bigint}, {"price", core.Bigint}, {"bidder", core.Varchar}, {"ratio", core.Double}}}
+	cat := Catalog{"bids": {{Name: "auction", Type: core.Bigint}, {Name: "price", Type: core.Bigint}, {Name: "bidder", Type: core.Varchar}, {Name: "ratio", Type: core.Double}}}
 	f.Fuzz(func(t *testing.T, sql string) {
 		p, err := Plan(sql, cat)
 		if err != nil {

@@ -15,12 +15,12 @@ type DeadLetter struct {
 
 // DeadLetterColumns is the schema of the dead-letter view.
 var DeadLetterColumns = []Column{
-	{"source", Varchar},
-	{"partition", Varchar},
-	{"offset", Bigint},
-	{"reason", Varchar},
-	{"raw", Varchar},
-	{"epoch", Bigint},
+	{Name: "source", Type: Varchar},
+	{Name: "partition", Type: Varchar},
+	{Name: "offset", Type: Bigint},
+	{Name: "reason", Type: Varchar},
+	{Name: "raw", Type: Varchar},
+	{Name: "epoch", Type: Bigint},
 }
 
 // DeadLetterKey lists the key columns of the dead-letter view.
