@@ -224,6 +224,9 @@ func (s *source) consumerOpts(offsets map[int32]kgo.Offset) []kgo.Opt {
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.topic: offsets}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(),
+		// A fetch the broker holds open delays consuming partitions added
+		// meanwhile until it returns; the default 5s is long for that.
+		kgo.FetchMaxWait(500*time.Millisecond),
 	)
 }
 

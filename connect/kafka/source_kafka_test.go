@@ -172,7 +172,7 @@ func TestNextReadExactlyOnce(t *testing.T) {
 	if rs, err := src.Next(context.Background(), 0); err != nil || !rs.Empty() {
 		t.Fatalf("Next after draining = %v, %v; want empty", rs, err)
 	}
-	if d := time.Since(t0); d > 300*time.Millisecond {
+	if d := time.Since(t0); d > 400*time.Millisecond {
 		t.Fatalf("empty Next took %v", d)
 	}
 }
@@ -304,7 +304,8 @@ func TestEmptyTopic(t *testing.T) {
 		if !rs.Empty() {
 			t.Fatalf("Next on an empty topic = %v", rs)
 		}
-		if d := time.Since(t0); d > 250*time.Millisecond {
+		// poll_wait is 100ms; the slack absorbs a loaded 2-core machine.
+		if d := time.Since(t0); d > 400*time.Millisecond {
 			t.Fatalf("Next %d on an empty topic took %v, want <= ~200ms", i, d)
 		}
 	}
