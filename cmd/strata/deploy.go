@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -46,7 +47,8 @@ func connectorSpecs(kind, name string) ([]config.OptionSpec, bool) {
 // load reads, validates and plans a deployment file. Every problem found is
 // returned at once as config.Problems, each with file:line:col.
 func load(path string) (*deployment, error) {
-	cfg, err := config.Load(path, config.WithConnectors(connectorSpecs), config.WithStorages(backends.Names()))
+	cfg, err := config.Load(path, config.WithConnectors(connectorSpecs), config.WithStorages(backends.Names()),
+		config.WithConnectorNames("source", connect.SourceNames()))
 	var problems config.Problems
 	if err != nil && !errors.As(err, &problems) {
 		return nil, err
@@ -59,8 +61,14 @@ func load(path string) (*deployment, error) {
 	for _, s := range cfg.Sources {
 		cat[s.Name] = s.Schema
 	}
+	broken := brokenSources(cfg, problems)
 	for _, v := range cfg.Views {
 		if v.SQL == "" {
+			continue
+		}
+		if src := readsBroken(v.SQL, broken); src != "" {
+			// Its schema is already reported; planning against what is
+			// left would add confusing follow-up errors.
 			continue
 		}
 		p, perr := plans.Plan(v.SQL, cat)
@@ -215,4 +223,37 @@ func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.
 
 func (d *deployment) openOne(ctx context.Context, name string, readOnly bool) (core.Backend, error) {
 	return backends.Open(ctx, name, backends.Config{Dir: d.backendDir(name), ReadOnly: readOnly, Alloc: memory.NewGoAllocator()})
+}
+
+// brokenSources names the sources a problem was reported in (by line range
+// of the source's entry in the file).
+func brokenSources(cfg *config.Deployment, problems config.Problems) map[string]bool {
+	broken := map[string]bool{}
+	for i, src := range cfg.Sources {
+		end := 1 << 30
+		if i+1 < len(cfg.Sources) {
+			end = cfg.Sources[i+1].Pos.Line
+		} else if len(cfg.Views) > 0 && cfg.Views[0].Pos.Line > src.Pos.Line {
+			end = cfg.Views[0].Pos.Line
+		}
+		for _, p := range problems {
+			if p.Pos.Line >= src.Pos.Line && p.Pos.Line < end {
+				broken[src.Name] = true
+			}
+		}
+	}
+	return broken
+}
+
+// readsBroken returns the broken source a view's SQL names, if any (a
+// token match is enough: it only suppresses follow-up errors).
+func readsBroken(sql string, broken map[string]bool) string {
+	for _, f := range strings.FieldsFunc(strings.ToLower(sql), func(r rune) bool {
+		return !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	}) {
+		if broken[f] {
+			return f
+		}
+	}
+	return ""
 }

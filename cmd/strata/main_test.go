@@ -156,7 +156,7 @@ views:
     storage: [pebble]
     storag: [duckdb]
   - name: v1
-    sql: SELECT prize FROM bids
+    sql: SELECT auction FROM bidz
 `)
 	code, out, _ := strata(t, "validate", "-c", cfg)
 	if code != 1 {
@@ -167,7 +167,7 @@ views:
 		"bad.yaml:9:",  // bad duration
 		"bad.yaml:14:", // unknown key storag
 		"bad.yaml:15:", // duplicate view name
-		"bad.yaml:16:", // unknown column prize, inside the SQL
+		"bad.yaml:16:", // unknown relation bidz, inside the SQL
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("validate output lacks %s:\n%s", want, out)

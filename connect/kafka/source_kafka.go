@@ -78,6 +78,9 @@ type source struct {
 	pend map[int32]*pending      // proposed, kept for Read
 	end  map[int32]int64         // bounded: the end offsets read at open
 	rr   int                     // rotates the partition Next serves first
+	// stuck: per partition, a last stable offset catchUp already waited for
+	// in vain (e.g. the log ends with aborted records); not waited for again.
+	stuck map[int32]int64
 	done bool                    // closed
 }
 
@@ -320,7 +323,73 @@ func (s *source) Next(ctx context.Context, max int) (core.Ranges, error) {
 			return nil, err
 		}
 	}
+	if err := s.catchUp(ctx); err != nil {
+		return nil, err
+	}
 	return s.propose(max), nil
+}
+
+// catchUpWait bounds how long Next waits for records the broker says exist
+// but the consumer has not fetched yet.
+const catchUpWait = 10 * time.Second
+
+// catchUp keeps polling while nothing is buffered but some partition's
+// position is below its last stable offset: the records exist and are on
+// their way (the first fetch after start can take longer than poll_wait).
+// So an empty Next means "caught up with the topic", which is what
+// --until-idle needs to drain a topic instead of stopping on a slow fetch.
+func (s *source) catchUp(ctx context.Context) error {
+	deadline := time.Now().Add(catchUpWait)
+	lso := map[int32]int64{}
+	defer func() {
+		if time.Now().After(deadline) {
+			if s.stuck == nil {
+				s.stuck = map[int32]int64{}
+			}
+			for p, o := range lso {
+				s.stuck[p] = o
+			}
+		}
+	}()
+	for time.Now().Before(deadline) {
+		for _, rs := range s.buf {
+			if len(rs) > 0 {
+				return nil
+			}
+		}
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		offs, err := s.adm.ListCommittedOffsets(lctx, s.topic)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return nil // cannot tell; the next epoch will poll again
+		}
+		behind := false
+		offs.Each(func(o kadm.ListedOffset) {
+			if o.Err != nil {
+				return
+			}
+			if pos, ok := s.pos[o.Partition]; ok && pos < o.Offset && (!s.bounded || pos < s.end[o.Partition]) {
+				if st, waited := s.stuck[o.Partition]; waited && st == o.Offset {
+					return
+				}
+				behind = true
+				lso[o.Partition] = o.Offset
+			}
+		})
+		if !behind {
+			return nil
+		}
+		wait, cancelWait := context.WithTimeout(ctx, s.pollWait)
+		err = s.take(ctx, s.live.PollRecords(wait, 0))
+		cancelWait()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // take moves polled records into buf, then reports the first fetch error
