@@ -8,7 +8,7 @@ BIN       := bin/strata
 QUICK     := examples/quickstart/strata.yaml
 # Packages that start their own Kafka broker run one at a time.
 TEST_P    ?= 2
-STATICCHECK_VERSION := 2025.1.1
+STATICCHECK_VERSION := v0.8.2
 
 .PHONY: build run test test-race bench lint fuzz rewrite clean
 

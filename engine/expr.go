@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/stratadb/strata/engine/core"
 )
 
@@ -125,12 +124,3 @@ func (e *Unary) String() string {
 	return fmt.Sprintf("(%s %s)", e.Op, e.X)
 }
 func (e *Cast) String() string { return fmt.Sprintf("CAST(%s AS %s)", e.X, e.T.Name) }
-
-// isNumeric reports whether t is an integer or floating type.
-func isNumeric(t core.Type) bool {
-	switch t.Arrow.ID() {
-	case arrow.INT32, arrow.INT64, arrow.FLOAT64:
-		return true
-	}
-	return false
-}

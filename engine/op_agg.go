@@ -46,7 +46,6 @@ type GroupAgg struct {
 	keys   []int
 	aggs   []AggSpec
 	schema *arrow.Schema
-	names  []string
 
 	groups map[string]*group
 	dirty  []*group

@@ -120,6 +120,9 @@ func serverURL(d *deployment) string {
 	return base
 }
 
+// errNoRow: the server has no row with the requested key.
+var errNoRow = errors.New("no such row")
+
 func remote(ctx context.Context, method, u string, body []byte) (*result, int, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
@@ -139,9 +142,13 @@ func remote(ctx context.Context, method, u string, body []byte) (*result, int, e
 		Columns []resultCol     `json:"columns"`
 		Rows    [][]any         `json:"rows"`
 		Row     json.RawMessage `json:"row"`
+		NoRow   bool            `json:"no_row"`
 	}
 	if err := dec.Decode(&raw); err != nil {
 		return nil, resp.StatusCode, fmt.Errorf("server answered %s with unreadable JSON: %w", resp.Status, err)
+	}
+	if raw.NoRow {
+		return &result{Epoch: raw.Epoch}, resp.StatusCode, fmt.Errorf("%w: %s", errNoRow, raw.Error)
 	}
 	if raw.Error != "" {
 		return &result{Epoch: raw.Epoch}, resp.StatusCode, errors.New(raw.Error)
@@ -240,16 +247,13 @@ func cmdGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	view, key := pos[0], pos[1:]
 	var res *result
-	var found bool
 	if base := serverURL(d); base != "" {
 		parts := make([]string, len(key))
 		for i, k := range key {
 			parts[i] = url.PathEscape(k)
 		}
-		var code int
-		res, code, err = remote(ctx, http.MethodGet, base+"/v1/views/"+url.PathEscape(view)+"/rows/"+strings.Join(parts, "/"), nil)
-		found = err == nil
-		if code == http.StatusNotFound && res != nil && strings.Contains(err.Error(), "has no row") {
+		res, _, err = remote(ctx, http.MethodGet, base+"/v1/views/"+url.PathEscape(view)+"/rows/"+strings.Join(parts, "/"), nil)
+		if errors.Is(err, errNoRow) {
 			fmt.Fprintf(stderr, "strata: %v (epoch %d)\n", err, res.Epoch)
 			return exitError{1}
 		}
@@ -260,6 +264,7 @@ func cmdGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		defer closeAll(bs)
+		var found bool
 		res, found, err = lookup(ctx, d, bs, view, key)
 		if err == nil && !found {
 			fmt.Fprintf(stderr, "strata: view %s has no row with key %s (epoch %d)\n", view, strings.Join(key, ", "), res.Epoch)

@@ -295,6 +295,9 @@ views:
 	if got := mustStrata(t, "get", "-c", cfg, "--format", "csv", "per_auction", "4"); !strings.HasPrefix(got, fmt.Sprintf("auction,n,total\n4,%d,", wantN)) {
 		t.Errorf("get via server: %q", got)
 	}
+	if code, _, errOut := strata(t, "get", "-c", cfg, "per_auction", "77"); code != 1 || !strings.Contains(errOut, "no row with key 77") {
+		t.Errorf("get of a missing key via server: exit %d, stderr %q", code, errOut)
+	}
 	resp, err = http.Get("http://" + httpAddr + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Errorf("healthz: %v %v", resp, err)

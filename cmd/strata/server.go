@@ -107,7 +107,7 @@ func (s *server) row(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !found {
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("view %s has no row with key %s", view, strings.Join(key, ", ")), "epoch": res.Epoch})
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("view %s has no row with key %s", view, strings.Join(key, ", ")), "epoch": res.Epoch, "no_row": true})
 		return
 	}
 	obj := map[string]any{}
