@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -316,7 +315,7 @@ func (h *harness) batches(defView, input string, nb int) (map[string][]arrow.Rec
 						release()
 						return nil, err
 					}
-					appendValue(bld.Field(i), x)
+					core.AppendValue(bld.Field(i), x)
 				}
 				bld.Field(len(def.Columns)).(*array.Int64Builder).Append(r.w)
 			}
@@ -364,33 +363,6 @@ func splitValues(s string) ([]string, error) {
 			return out, nil
 		}
 		s = rest
-	}
-}
-
-func appendValue(b array.Builder, v any) {
-	if v == nil {
-		b.AppendNull()
-		return
-	}
-	switch bb := b.(type) {
-	case *array.BooleanBuilder:
-		bb.Append(v.(bool))
-	case *array.Int32Builder:
-		bb.Append(v.(int32))
-	case *array.Int64Builder:
-		bb.Append(v.(int64))
-	case *array.Float64Builder:
-		bb.Append(v.(float64))
-	case *array.StringBuilder:
-		bb.Append(v.(string))
-	case *array.BinaryBuilder:
-		bb.Append(v.([]byte))
-	case *array.Date32Builder:
-		bb.Append(arrow.Date32FromTime(v.(time.Time)))
-	case *array.TimestampBuilder:
-		bb.Append(arrow.Timestamp(v.(time.Time).UnixMicro()))
-	default:
-		panic(fmt.Sprintf("unsupported builder %T", b))
 	}
 }
 

@@ -22,10 +22,10 @@ func TestKernels(t *testing.T) {
 	p := []any{true, false, nil, true, nil}
 	q := []any{nil, nil, nil, false, false}
 	for i := range a {
-		AppendValue(bld.Field(0), a[i])
-		AppendValue(bld.Field(1), b[i])
-		AppendValue(bld.Field(2), p[i])
-		AppendValue(bld.Field(3), q[i])
+		core.AppendValue(bld.Field(0), a[i])
+		core.AppendValue(bld.Field(1), b[i])
+		core.AppendValue(bld.Field(2), p[i])
+		core.AppendValue(bld.Field(3), q[i])
 	}
 	rec := bld.NewRecordBatch()
 	defer rec.Release()

@@ -294,35 +294,7 @@ func rowsEqual(a, b []any) bool {
 // len(vals) builders of bld.
 func appendRow(bld *array.RecordBuilder, vals []any) {
 	for i, v := range vals {
-		AppendValue(bld.Field(i), v)
-	}
-}
-
-// AppendValue appends a Go value (as core.ValueAt returns it) to b.
-func AppendValue(b array.Builder, v any) {
-	if v == nil {
-		b.AppendNull()
-		return
-	}
-	switch bb := b.(type) {
-	case *array.BooleanBuilder:
-		bb.Append(v.(bool))
-	case *array.Int32Builder:
-		bb.Append(v.(int32))
-	case *array.Int64Builder:
-		bb.Append(v.(int64))
-	case *array.Float64Builder:
-		bb.Append(v.(float64))
-	case *array.StringBuilder:
-		bb.Append(v.(string))
-	case *array.BinaryBuilder:
-		bb.Append(v.([]byte))
-	case *array.Date32Builder:
-		bb.Append(arrow.Date32FromTime(v.(time.Time)))
-	case *array.TimestampBuilder:
-		bb.Append(arrow.Timestamp(v.(time.Time).UnixMicro()))
-	default:
-		panic(fmt.Sprintf("engine: AppendValue: no case for %T", b))
+		core.AppendValue(bld.Field(i), v)
 	}
 }
 

@@ -78,3 +78,33 @@ func FormatValue(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// AppendValue appends a Go value, as ValueAt returns it, to b. The value
+// must match the builder (int64 for bigint, time.Time for date and
+// timestamp, ...); a mismatch is a programming error and panics.
+func AppendValue(b array.Builder, v any) {
+	if v == nil {
+		b.AppendNull()
+		return
+	}
+	switch bb := b.(type) {
+	case *array.BooleanBuilder:
+		bb.Append(v.(bool))
+	case *array.Int32Builder:
+		bb.Append(v.(int32))
+	case *array.Int64Builder:
+		bb.Append(v.(int64))
+	case *array.Float64Builder:
+		bb.Append(v.(float64))
+	case *array.StringBuilder:
+		bb.Append(v.(string))
+	case *array.BinaryBuilder:
+		bb.Append(v.([]byte))
+	case *array.Date32Builder:
+		bb.Append(arrow.Date32FromTime(v.(time.Time)))
+	case *array.TimestampBuilder:
+		bb.Append(arrow.Timestamp(v.(time.Time).UnixMicro()))
+	default:
+		panic(fmt.Sprintf("core: AppendValue: no case for %T", b))
+	}
+}

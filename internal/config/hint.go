@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/stratadb/strata/internal/textutil"
+
 	"fmt"
 	"sort"
 	"strings"
@@ -24,7 +26,7 @@ func closest(name string, known []string) (string, bool) {
 	best, bestD := "", 1<<30
 	lname := strings.ToLower(name)
 	for _, k := range known {
-		if d := levenshtein(lname, strings.ToLower(k)); d < bestD {
+		if d := textutil.Levenshtein(lname, strings.ToLower(k)); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -38,25 +40,4 @@ func sorted(xs []string) []string {
 	out := append([]string(nil), xs...)
 	sort.Strings(out)
 	return out
-}
-
-// levenshtein is the edit distance between a and b, in bytes.
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -200,7 +200,7 @@ func TestColumnEncoder(t *testing.T) {
 			vals := make([]any, 100)
 			for i := range vals {
 				vals[i] = randValue(r, typ)
-				appendTo(b, vals[i])
+				core.AppendValue(b, vals[i])
 			}
 			arr := b.NewArray()
 			defer arr.Release()
@@ -216,31 +216,6 @@ func TestColumnEncoder(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func appendTo(b array.Builder, v any) {
-	if v == nil {
-		b.AppendNull()
-		return
-	}
-	switch bb := b.(type) {
-	case *array.BooleanBuilder:
-		bb.Append(v.(bool))
-	case *array.Int32Builder:
-		bb.Append(v.(int32))
-	case *array.Int64Builder:
-		bb.Append(v.(int64))
-	case *array.Float64Builder:
-		bb.Append(v.(float64))
-	case *array.StringBuilder:
-		bb.Append(v.(string))
-	case *array.BinaryBuilder:
-		bb.Append(v.([]byte))
-	case *array.Date32Builder:
-		bb.Append(arrow.Date32FromTime(v.(time.Time)))
-	case *array.TimestampBuilder:
-		bb.Append(arrow.Timestamp(v.(time.Time).UnixMicro()))
 	}
 }
 
@@ -290,7 +265,7 @@ func BenchmarkColumnEncoder(b *testing.B) {
 			bld := array.NewBuilder(mem, typ.Arrow)
 			defer bld.Release()
 			for range 1024 {
-				appendTo(bld, randValue(r, typ))
+				core.AppendValue(bld, randValue(r, typ))
 			}
 			arr := bld.NewArray()
 			defer arr.Release()
