@@ -527,7 +527,13 @@ func bindExpr(n *pg.Node, col func(*pg.ColumnRef) (engine.Expr, error), agg func
 		if aggregates[funcName(x.FuncCall)] && x.FuncCall.Over == nil {
 			return agg(x.FuncCall)
 		}
-		return nil, unsupported(x.FuncCall.Location, "function "+funcName(x.FuncCall)+"()")
+	}
+	// Scalar functions, CASE, COALESCE, IN, BETWEEN, LIKE ... (bind_scalar.go).
+	if e, ok, err := bindScalar(n, rec); ok || err != nil {
+		return e, err
+	}
+	if fc := n.GetFuncCall(); fc != nil {
+		return nil, unsupported(fc.Location, "function "+funcName(fc)+"()")
 	}
 	return nil, unsupported(location(n), describe(n))
 }
