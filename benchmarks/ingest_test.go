@@ -46,13 +46,13 @@ func BenchmarkIngest(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					ops, err := p.Build(mem)
+					flow, err := p.Build(mem)
 					if err != nil {
 						b.Fatal(err)
 					}
 					opts := []engine.Option{engine.WithAllocator(mem), engine.WithDataDir(dir), engine.WithMaxEpochRows(65536),
 						engine.WithSource("bids", src),
-						engine.WithView(engine.ViewSpec{Def: core.ViewDef{Name: "per_auction", Columns: p.Columns, Key: p.Key}, Input: "bids", Ops: ops, Storage: storage})}
+						engine.WithView(engine.ViewSpec{Def: core.ViewDef{Name: "per_auction", Columns: p.Columns, Key: p.Key}, Flow: flow, Storage: storage})}
 					var bs []core.Backend
 					for _, s := range storage {
 						be, err := backends.Open(ctx, s, backends.Config{Dir: filepath.Join(dir, s), Alloc: mem})

@@ -17,13 +17,12 @@ import (
 	"github.com/stratadb/strata/engine/core"
 )
 
-// ViewSpec is a view as the engine runs it: a chain of operators fed by one
-// source, whose output is stored in the named backends.
+// ViewSpec is a view as the engine runs it: a dataflow reading sources and
+// other views, whose output is stored in the named backends.
 type ViewSpec struct {
 	Def     core.ViewDef
-	Input   string   // the source feeding Ops
-	Ops     Chain    // the view's dataflow; its output schema matches Def
-	Storage []string // names of the backends storing the view
+	Flow    *Dataflow // the view's operators; its output schema matches Def
+	Storage []string  // names of the backends storing the view
 }
 
 type config struct {
@@ -93,10 +92,11 @@ func defaultConfig() config {
 // Engine runs a deployment's views epoch by epoch. See doc.go for the epoch
 // protocol.
 type Engine struct {
-	cfg      config
-	log      *EpochLog
-	bySource map[string][]*ViewSpec
-	storage  map[string][]string // backend name -> views it stores
+	cfg     config
+	log     *EpochLog
+	readers map[string][]*ViewSpec // relation (source or view) -> views reading it
+	order   []*ViewSpec            // views, each after the views it reads
+	storage map[string][]string    // backend name -> views it stores
 
 	epoch       atomic.Uint64
 	rowsIn      atomic.Int64
@@ -126,16 +126,28 @@ func New(opts ...Option) (*Engine, error) {
 	if cfg.maxEpochRows <= 0 {
 		errs = append(errs, fmt.Errorf("engine: max epoch rows must be positive, got %d", cfg.maxEpochRows))
 	}
-	e := &Engine{cfg: cfg, bySource: map[string][]*ViewSpec{}, storage: map[string][]string{}}
+	e := &Engine{cfg: cfg, readers: map[string][]*ViewSpec{}, storage: map[string][]string{}}
 	known := map[string]bool{}
 	for _, b := range cfg.backends {
 		known[b.Name()] = true
 		e.storage[b.Name()] = []string{core.DeadLetterView}
 	}
+	views := map[string]*ViewSpec{}
 	for i := range cfg.views {
 		v := &cfg.views[i]
-		if _, ok := cfg.sources[v.Input]; !ok {
-			errs = append(errs, fmt.Errorf("engine: view %q reads unknown source %q", v.Def.Name, v.Input))
+		if v.Flow == nil {
+			errs = append(errs, fmt.Errorf("engine: view %q has no dataflow", v.Def.Name))
+			continue
+		}
+		views[v.Def.Name] = v
+	}
+	for _, v := range views {
+		for _, rel := range v.Flow.Inputs() {
+			_, isSource := cfg.sources[rel]
+			if _, isView := views[rel]; !isSource && !isView {
+				errs = append(errs, fmt.Errorf("engine: view %q reads %q, which is neither a source nor a view", v.Def.Name, rel))
+			}
+			e.readers[rel] = append(e.readers[rel], v)
 		}
 		for _, s := range v.Storage {
 			if !known[s] {
@@ -143,10 +155,17 @@ func New(opts ...Option) (*Engine, error) {
 			}
 			e.storage[s] = append(e.storage[s], v.Def.Name)
 		}
-		e.bySource[v.Input] = append(e.bySource[v.Input], v)
 	}
+	order, err := topoViews(views)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	e.order = order
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	for _, list := range e.readers {
+		sort.Slice(list, func(i, j int) bool { return list[i].Def.Name < list[j].Def.Name })
 	}
 	log, err := OpenEpochLog(filepath.Join(cfg.dataDir, "epochs"), false)
 	if err != nil {
@@ -165,7 +184,9 @@ func (e *Engine) Stats() Stats {
 // belong to the caller.
 func (e *Engine) Close() error {
 	for _, v := range e.cfg.views {
-		v.Ops.Close()
+		if v.Flow != nil {
+			v.Flow.Close()
+		}
 	}
 	return e.log.Close()
 }
@@ -292,7 +313,7 @@ func (e *Engine) recover(ctx context.Context) (core.Epoch, error) {
 	}
 	stateful := false
 	for _, v := range e.cfg.views {
-		stateful = stateful || v.Ops.Stateful()
+		stateful = stateful || v.Flow.Stateful()
 	}
 	pos := map[string]core.Positions{}
 	err = e.log.Each(func(ep core.Epoch, offs core.Offsets) error {
@@ -342,15 +363,27 @@ func (e *Engine) runEpoch(ctx context.Context, ep core.Epoch, offs core.Offsets,
 			}
 		}
 	}()
-	keep := func(view string) Emit {
+	// emitFor collects a view's output for the backends and forwards it to
+	// the views that read it.
+	var emitFor func(v *ViewSpec) Emit
+	var dispatch func(rel string, b arrow.RecordBatch) error
+	emitFor = func(v *ViewSpec) Emit {
 		return func(b arrow.RecordBatch) error {
 			if b.NumRows() == 0 {
 				return nil
 			}
 			b.Retain()
-			outputs[view] = append(outputs[view], b)
-			return nil
+			outputs[v.Def.Name] = append(outputs[v.Def.Name], b)
+			return dispatch(v.Def.Name, b)
 		}
+	}
+	dispatch = func(rel string, b arrow.RecordBatch) error {
+		for _, v := range e.readers[rel] {
+			if err := v.Flow.Push(ctx, rel, b, emitFor(v)); err != nil {
+				return fmt.Errorf("view %q: %w", v.Def.Name, err)
+			}
+		}
+		return nil
 	}
 	var dead []core.DeadLetter
 	for _, name := range offs.Sources() {
@@ -358,24 +391,17 @@ func (e *Engine) runEpoch(ctx context.Context, ep core.Epoch, offs core.Offsets,
 		if !ok {
 			return fmt.Errorf("engine: epoch %d reads source %q, which is no longer in the deployment", ep, name)
 		}
-		views := e.bySource[name]
 		dl, err := src.Read(ctx, offs[name], func(b arrow.RecordBatch) error {
 			e.rowsIn.Add(b.NumRows())
-			for _, v := range views {
-				if err := v.Ops.Push(ctx, b, keep(v.Def.Name)); err != nil {
-					return fmt.Errorf("view %q: %w", v.Def.Name, err)
-				}
-			}
-			return nil
+			return dispatch(name, b)
 		})
 		if err != nil {
 			return fmt.Errorf("engine: epoch %d: source %q: %w", ep, name, err)
 		}
 		dead = append(dead, dl...)
 	}
-	for i := range e.cfg.views {
-		v := &e.cfg.views[i]
-		if err := v.Ops.EndEpoch(ctx, keep(v.Def.Name)); err != nil {
+	for _, v := range e.order {
+		if err := v.Flow.EndEpoch(ctx, emitFor(v)); err != nil {
 			return fmt.Errorf("engine: epoch %d: view %q: %w", ep, v.Def.Name, err)
 		}
 	}
@@ -422,4 +448,47 @@ func (e *Engine) deadLetterBatch(dead []core.DeadLetter, ep core.Epoch) arrow.Re
 		b.Field(6).(*array.Int64Builder).Append(1)
 	}
 	return b.NewRecordBatch()
+}
+
+// topoViews orders views so that every view comes after the views it reads,
+// and reports a cycle with its members.
+func topoViews(byName map[string]*ViewSpec) ([]*ViewSpec, error) {
+	const (
+		unseen = iota
+		visiting
+		done
+	)
+	state := map[string]int{}
+	var order []*ViewSpec
+	var visit func(v *ViewSpec, path []string) error
+	visit = func(v *ViewSpec, path []string) error {
+		switch state[v.Def.Name] {
+		case done:
+			return nil
+		case visiting:
+			return fmt.Errorf("engine: views read each other in a cycle: %s", strings.Join(append(path, v.Def.Name), " -> "))
+		}
+		state[v.Def.Name] = visiting
+		for _, rel := range v.Flow.Inputs() {
+			if w, ok := byName[rel]; ok {
+				if err := visit(w, append(path, v.Def.Name)); err != nil {
+					return err
+				}
+			}
+		}
+		state[v.Def.Name] = done
+		order = append(order, v)
+		return nil
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := visit(byName[n], nil); err != nil {
+			return nil, err
+		}
+	}
+	return order, nil
 }

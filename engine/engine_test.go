@@ -134,10 +134,13 @@ func sumView(t *testing.T, mem memory.Allocator) ViewSpec {
 	if err != nil {
 		t.Fatal(err)
 	}
+	flow, err := Chain("src", agg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return ViewSpec{
 		Def:     core.ViewDef{Name: "sums", Columns: []core.Column{{Name: "k", Type: core.Bigint}, {Name: "n", Type: core.Bigint}, {Name: "s", Type: core.Bigint}}, Key: []string{"k"}},
-		Input:   "src",
-		Ops:     Chain{agg},
+		Flow:    flow,
 		Storage: []string{"a", "b"},
 	}
 }

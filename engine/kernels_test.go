@@ -85,12 +85,15 @@ func BenchmarkFilterProject(b *testing.B) {
 	k := &ColRef{Index: 0, Name: "k", T: core.Bigint}
 	f := NewFilter(mem, rec.Schema(), &Binary{Op: OpGt, L: k, R: &Const{Value: int64(10), T: core.Bigint}, T: core.Boolean})
 	p := NewProject(mem, []Expr{&Binary{Op: OpMul, L: k, R: &Const{Value: int64(2), T: core.Bigint}, T: core.Bigint}}, []string{"k2"})
-	ch := Chain{f, p}
+	ch, err := Chain("t", f, p)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.SetBytes(n * 16)
 	ctx := b.Context()
 	for b.Loop() {
-		if err := ch.Push(ctx, rec, func(arrow.RecordBatch) error { return nil }); err != nil {
+		if err := ch.Push(ctx, "t", rec, func(arrow.RecordBatch) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -118,7 +121,7 @@ func BenchmarkGroupAgg(b *testing.B) {
 	ctx := b.Context()
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := agg.Push(ctx, rec, nil); err != nil {
+		if err := agg.Push(ctx, 0, rec, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -22,7 +22,18 @@ const (
 	AggCountStar AggKind = "count(*)"
 	AggCount     AggKind = "count"
 	AggSum       AggKind = "sum"
+	AggAvg       AggKind = "avg"
+	AggMin       AggKind = "min"
+	AggMax       AggKind = "max"
+	// AggCountDistinct counts the distinct non-NULL values.
+	AggCountDistinct AggKind = "count_distinct"
 )
+
+// keepsValues reports whether the aggregate needs the multiset of its
+// input values to survive retractions (the minimum can be retracted).
+func (k AggKind) keepsValues() bool {
+	return k == AggMin || k == AggMax || k == AggCountDistinct
+}
 
 // AggSpec is one aggregate of a GroupAgg: Kind over input column Arg (-1
 // for count(*)), named Name in the output.
@@ -47,18 +58,20 @@ type GroupAgg struct {
 	aggs   []AggSpec
 	schema *arrow.Schema
 
-	groups map[string]*group
-	dirty  []*group
-	buf    []byte
+	groups   map[string]*group
+	dirty    []*group
+	buf      []byte
+	argFloat []bool // per aggregate: its argument is floating point
 }
 
 type group struct {
 	key   string
-	vals  []any   // key values, for output
+	keyVals []any // key values, for output
 	rows  int64   // sum of weights
 	cnt   []int64 // per aggregate: weight of non-NULL inputs
 	isum  []int64
 	fsum  []float64
+	vals  []map[any]int64 // per aggregate that keeps values: value -> weight
 	dirty bool
 	out   []any // the row currently emitted downstream; nil when none
 }
@@ -75,15 +88,18 @@ func NewGroupAgg(mem memory.Allocator, in *arrow.Schema, keys []int, keyNames []
 			switch in.Field(a.Arg).Type.ID() {
 			case arrow.INT32, arrow.INT64, arrow.FLOAT64:
 			default:
-				if a.Kind == AggSum {
-					return nil, fmt.Errorf("engine: sum over %s is not supported", in.Field(a.Arg).Type)
+				if a.Kind == AggSum || a.Kind == AggAvg {
+					return nil, fmt.Errorf("engine: %s over %s is not supported", a.Kind, in.Field(a.Arg).Type)
 				}
 			}
 		}
 		fs = append(fs, arrow.Field{Name: a.Name, Type: a.T.Arrow, Nullable: true})
 	}
 	fs = append(fs, core.WeightField)
-	g := &GroupAgg{mem: mem, keys: keys, aggs: aggs, schema: arrow.NewSchema(fs, nil), groups: map[string]*group{}}
+	g := &GroupAgg{mem: mem, keys: keys, aggs: aggs, schema: arrow.NewSchema(fs, nil), groups: map[string]*group{}, argFloat: make([]bool, len(aggs))}
+	for i, a := range aggs {
+		g.argFloat[i] = a.Arg >= 0 && in.Field(a.Arg).Type.ID() == arrow.FLOAT64
+	}
 	if len(keys) == 0 {
 		gr := g.newGroup("", nil)
 		g.groups[""] = gr
@@ -95,7 +111,16 @@ func NewGroupAgg(mem memory.Allocator, in *arrow.Schema, keys []int, keyNames []
 
 func (g *GroupAgg) newGroup(key string, vals []any) *group {
 	n := len(g.aggs)
-	return &group{key: key, vals: vals, cnt: make([]int64, n), isum: make([]int64, n), fsum: make([]float64, n)}
+	gr := &group{key: key, keyVals: vals, cnt: make([]int64, n), isum: make([]int64, n), fsum: make([]float64, n)}
+	for i, a := range g.aggs {
+		if a.Kind.keepsValues() {
+			if gr.vals == nil {
+				gr.vals = make([]map[any]int64, n)
+			}
+			gr.vals[i] = map[any]int64{}
+		}
+	}
+	return gr
 }
 
 func (g *GroupAgg) Schema() *arrow.Schema { return g.schema }
@@ -121,7 +146,7 @@ func (g *GroupAgg) Explain() string {
 func (g *GroupAgg) Groups() int { return len(g.groups) }
 
 // Push implements Operator: it folds the batch into the groups' state.
-func (g *GroupAgg) Push(_ context.Context, in arrow.RecordBatch, _ Emit) error {
+func (g *GroupAgg) Push(_ context.Context, _ int, in arrow.RecordBatch, _ Emit) error {
 	n := int(in.NumRows())
 	w := fixed[int64](core.Weights(in))
 	keyCols := make([]arrow.Array, len(g.keys))
@@ -163,7 +188,17 @@ func (g *GroupAgg) Push(_ context.Context, in arrow.RecordBatch, _ Emit) error {
 				continue
 			}
 			gr.cnt[i] += wt
-			if a.Kind != AggSum {
+			if a.Kind.keepsValues() {
+				v := valueKey(core.ValueAt(c, r))
+				n := gr.vals[i][v] + wt
+				if n == 0 {
+					delete(gr.vals[i], v)
+				} else {
+					gr.vals[i][v] = n
+				}
+				continue
+			}
+			if a.Kind != AggSum && a.Kind != AggAvg {
 				continue
 			}
 			switch c := c.(type) {
@@ -205,16 +240,26 @@ func (g *GroupAgg) row(gr *group) []any {
 	if gr.rows == 0 && len(g.keys) > 0 {
 		return nil
 	}
-	out := make([]any, 0, len(gr.vals)+len(g.aggs))
-	out = append(out, gr.vals...)
+	out := make([]any, 0, len(gr.keyVals)+len(g.aggs))
+	out = append(out, gr.keyVals...)
 	for i, a := range g.aggs {
 		switch {
 		case a.Kind == AggCountStar:
 			out = append(out, gr.rows)
 		case a.Kind == AggCount:
 			out = append(out, gr.cnt[i])
+		case a.Kind == AggCountDistinct:
+			out = append(out, int64(len(gr.vals[i])))
 		case gr.cnt[i] == 0:
 			out = append(out, nil)
+		case a.Kind == AggMin || a.Kind == AggMax:
+			out = append(out, extreme(gr.vals[i], a.Kind == AggMin, a.T))
+		case a.Kind == AggAvg:
+			if g.argFloat[i] {
+				out = append(out, gr.fsum[i]/float64(gr.cnt[i]))
+			} else {
+				out = append(out, float64(gr.isum[i])/float64(gr.cnt[i]))
+			}
 		case a.T.Arrow.ID() == arrow.FLOAT64:
 			out = append(out, gr.fsum[i])
 		default:
@@ -236,7 +281,7 @@ func (g *GroupAgg) EndEpoch(_ context.Context, emit Emit) error {
 	for _, gr := range g.dirty {
 		gr.dirty = false
 		if gr.rows < 0 {
-			return fmt.Errorf("engine: group %v has negative count %d: a retraction without its insertion", gr.vals, gr.rows)
+			return fmt.Errorf("engine: group %v has negative count %d: a retraction without its insertion", gr.keyVals, gr.rows)
 		}
 		nw := g.row(gr)
 		if rowsEqual(gr.out, nw) {
@@ -337,4 +382,62 @@ func appendKey(buf []byte, c arrow.Array, r int) []byte {
 	s := c.ValueStr(r)
 	buf = binary.AppendUvarint(buf, uint64(len(s)))
 	return append(buf, s...)
+}
+
+// valueKey makes a value from core.ValueAt usable as a map key.
+func valueKey(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case float64:
+		if x == 0 {
+			return float64(0) // -0 and +0 are one value
+		}
+	case time.Time:
+		return x.UnixMicro()
+	}
+	return v
+}
+
+// extreme returns the smallest (min) or largest value of a multiset, in the
+// aggregate's result type.
+func extreme(vals map[any]int64, min bool, t core.Type) any {
+	var best any
+	for v := range vals {
+		if best == nil || less(v, best) == min {
+			best = v
+		}
+	}
+	switch x := best.(type) {
+	case int64:
+		switch t.Arrow.ID() {
+		case arrow.TIMESTAMP:
+			return time.UnixMicro(x).UTC()
+		case arrow.DATE32:
+			return time.UnixMicro(x).UTC()
+		}
+	case string:
+		if t.Arrow.ID() == arrow.BINARY {
+			return []byte(x)
+		}
+	}
+	return best
+}
+
+// less orders two values of one type (as valueKey returns them).
+func less(a, b any) bool {
+	switch x := a.(type) {
+	case int64:
+		return x < b.(int64)
+	case int32:
+		return x < b.(int32)
+	case float64:
+		y := b.(float64)
+		return x < y || (math.IsNaN(y) && !math.IsNaN(x)) // NaN sorts last, as in DuckDB
+	case string:
+		return x < b.(string)
+	case bool:
+		return !x && b.(bool)
+	}
+	return false
 }

@@ -32,7 +32,7 @@ func (f *Filter) EndEpoch(context.Context, Emit) error {
 }
 
 // Push implements Operator.
-func (f *Filter) Push(ctx context.Context, in arrow.RecordBatch, emit Emit) error {
+func (f *Filter) Push(ctx context.Context, _ int, in arrow.RecordBatch, emit Emit) error {
 	mask, err := Eval(f.mem, f.pred, in)
 	if err != nil {
 		return fmt.Errorf("filter %s: %w", f.pred, err)
@@ -96,7 +96,7 @@ func (p *Project) Explain() string {
 }
 
 // Push implements Operator.
-func (p *Project) Push(ctx context.Context, in arrow.RecordBatch, emit Emit) error {
+func (p *Project) Push(ctx context.Context, _ int, in arrow.RecordBatch, emit Emit) error {
 	cols := make([]arrow.Array, 0, len(p.exprs)+1)
 	defer func() {
 		for _, c := range cols {

@@ -21,8 +21,9 @@ type Emit func(arrow.RecordBatch) error
 type Operator interface {
 	// Schema is the changelog schema of the operator's output.
 	Schema() *arrow.Schema
-	// Push processes one input batch (borrowed).
-	Push(ctx context.Context, in arrow.RecordBatch, emit Emit) error
+	// Push processes one input batch (borrowed) arriving on input port
+	// (0 for single-input operators; 0 left and 1 right for joins).
+	Push(ctx context.Context, port int, in arrow.RecordBatch, emit Emit) error
 	// EndEpoch emits the changes of the epoch that just ended.
 	EndEpoch(ctx context.Context, emit Emit) error
 	// Stateful reports whether the operator keeps state across epochs, so
@@ -34,45 +35,3 @@ type Operator interface {
 	Close()
 }
 
-// Chain runs operators one after another.
-type Chain []Operator
-
-// Push sends in through the chain; outputs of the last operator go to emit.
-func (c Chain) Push(ctx context.Context, in arrow.RecordBatch, emit Emit) error {
-	return c.push(ctx, 0, in, emit)
-}
-
-func (c Chain) push(ctx context.Context, i int, in arrow.RecordBatch, emit Emit) error {
-	if i == len(c) {
-		return emit(in)
-	}
-	return c[i].Push(ctx, in, func(out arrow.RecordBatch) error { return c.push(ctx, i+1, out, emit) })
-}
-
-// EndEpoch ends the epoch in every operator in order, so that what one
-// operator emits at the end of the epoch flows through the rest first.
-func (c Chain) EndEpoch(ctx context.Context, emit Emit) error {
-	for i, op := range c {
-		if err := op.EndEpoch(ctx, func(out arrow.RecordBatch) error { return c.push(ctx, i+1, out, emit) }); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Stateful reports whether any operator of the chain is stateful.
-func (c Chain) Stateful() bool {
-	for _, op := range c {
-		if op.Stateful() {
-			return true
-		}
-	}
-	return false
-}
-
-// Close closes every operator.
-func (c Chain) Close() {
-	for _, op := range c {
-		op.Close()
-	}
-}

@@ -26,5 +26,5 @@ func errAt(pos int32, hint, format string, args ...any) *Error {
 }
 
 func unsupported(pos int32, construct string) *Error {
-	return &Error{Pos: int(pos), Msg: construct + " is not supported yet", Hint: "supported so far: SELECT expressions FROM one source WHERE .. GROUP BY .. with count and sum"}
+	return &Error{Pos: int(pos), Msg: construct + " is not supported yet", Hint: "views support SELECT, WHERE, GROUP BY, HAVING, equi-JOINs, UNION, DISTINCT, WITH and subqueries in FROM so far"}
 }

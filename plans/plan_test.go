@@ -71,7 +71,7 @@ func describePlan(p *ViewPlan) string {
 	for i, c := range p.Columns {
 		cols[i] = c.Name + " " + c.Type.Name
 	}
-	return fmt.Sprintf("input: %s\ncolumns: %s\nkey: [%s]\n", p.Input, strings.Join(cols, ", "), strings.Join(p.Key, ", "))
+	return fmt.Sprintf("inputs: %s\ncolumns: %s\nkey: [%s]\n", strings.Join(p.Inputs(), ", "), strings.Join(cols, ", "), strings.Join(p.Key, ", "))
 }
 
 func execScript(t *testing.T, cat Catalog, input string) string {
@@ -108,15 +108,24 @@ func execScript(t *testing.T, cat Catalog, input string) string {
 		}
 	}
 	epoch := 1
-	dec := format.NewJSON(cat[p.Input], mem)
-	defer dec.Release()
+	inputs := p.Inputs()
+	decs := map[string]format.Decoder{}
+	negs := map[string][]int{}
+	for _, rel := range inputs {
+		decs[rel] = format.NewJSON(cat[rel], mem)
+		defer decs[rel].Release()
+	}
 	runEpoch := func() {
 		var changes []string
-		flushInput(t, mem, dec, func(b arrow.RecordBatch) {
-			if err := ch.Push(ctx, b, emit(&changes)); err != nil {
-				t.Fatal(err)
-			}
-		})
+		for _, rel := range inputs {
+			pendingNeg = negs[rel]
+			flushInput(t, mem, decs[rel], func(b arrow.RecordBatch) {
+				if err := ch.Push(ctx, rel, b, emit(&changes)); err != nil {
+					t.Fatal(err)
+				}
+			})
+			negs[rel] = nil
+		}
 		if err := ch.EndEpoch(ctx, emit(&changes)); err != nil {
 			fmt.Fprintf(&out, "epoch %d: error: %v\n", epoch, err)
 			return
@@ -134,11 +143,20 @@ func execScript(t *testing.T, cat Catalog, input string) string {
 		case l == "epoch":
 			runEpoch()
 		case strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-"):
-			if err := dec.Append([]byte(l[1:])); err != nil {
+			// "+{json}" feeds the only input; "+rel {json}" names it.
+			rel, js := inputs[0], l[1:]
+			if !strings.HasPrefix(js, "{") {
+				rel, js, _ = strings.Cut(js, " ")
+			}
+			dec, ok := decs[rel]
+			if !ok {
+				t.Fatalf("line %q: the view does not read %q (inputs: %v)", l, rel, inputs)
+			}
+			if err := dec.Append([]byte(js)); err != nil {
 				t.Fatalf("bad input %q: %v", l, err)
 			}
 			if l[0] == '-' {
-				pendingNeg = append(pendingNeg, dec.Len()-1)
+				negs[rel] = append(negs[rel], dec.Len()-1)
 			}
 		}
 	}

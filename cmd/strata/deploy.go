@@ -62,6 +62,9 @@ func load(path string) (*deployment, error) {
 		cat[s.Name] = s.Schema
 	}
 	broken := brokenSources(cfg, problems)
+	// Views may read views: plan in rounds, each view once the relations
+	// it reads are known; what never plans reports its own error.
+	pending := []config.View{}
 	for _, v := range cfg.Views {
 		if v.SQL == "" {
 			continue
@@ -71,21 +74,29 @@ func load(path string) (*deployment, error) {
 			// left would add confusing follow-up errors.
 			continue
 		}
-		p, perr := plans.Plan(v.SQL, cat)
-		if perr != nil {
-			var pe *plans.Error
-			pos := v.Pos
-			msg, hint := perr.Error(), ""
-			if errors.As(perr, &pe) {
-				if pe.Pos >= 0 {
-					pos = v.SQLPos(pe.Pos)
-				}
-				msg, hint = "view "+v.Name+": "+pe.Msg, pe.Hint
+		pending = append(pending, v)
+	}
+	for len(pending) > 0 {
+		var next []config.View
+		var failed []config.View
+		var errs []error
+		for _, v := range pending {
+			p, perr := plans.Plan(v.SQL, cat)
+			if perr != nil {
+				failed, errs = append(failed, v), append(errs, perr)
+				continue
 			}
-			problems = append(problems, config.Problem{Pos: pos, Msg: msg, Hint: hint})
-			continue
+			d.plans[v.Name] = p
+			cat[v.Name] = p.Columns
 		}
-		d.plans[v.Name] = p
+		if len(failed) == len(pending) {
+			for i, v := range failed {
+				problems = append(problems, sqlProblem(v, errs[i]))
+			}
+			break
+		}
+		next = append(next, failed...)
+		pending = next
 	}
 	if len(problems) > 0 {
 		sort.SliceStable(problems, func(i, j int) bool {
@@ -98,6 +109,20 @@ func load(path string) (*deployment, error) {
 		return d, problems
 	}
 	return d, nil
+}
+
+// sqlProblem places a planning error in the deployment file.
+func sqlProblem(v config.View, perr error) config.Problem {
+	var pe *plans.Error
+	pos := v.Pos
+	msg, hint := perr.Error(), ""
+	if errors.As(perr, &pe) {
+		if pe.Pos >= 0 {
+			pos = v.SQLPos(pe.Pos)
+		}
+		msg, hint = "view "+v.Name+": "+pe.Msg, pe.Hint
+	}
+	return config.Problem{Pos: pos, Msg: msg, Hint: hint}
 }
 
 // storages lists the backends the deployment needs: those its views name,
@@ -203,14 +228,13 @@ func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.
 	}
 	for _, v := range d.cfg.Views {
 		p := d.plans[v.Name]
-		ops, err := p.Build(mem)
+		flow, err := p.Build(mem)
 		if err != nil {
 			return nil, fmt.Errorf("%s: view %s: %w", v.Pos, v.Name, err)
 		}
 		opts = append(opts, engine.WithView(engine.ViewSpec{
 			Def:     core.ViewDef{Name: v.Name, Columns: p.Columns, Key: p.Key},
-			Input:   p.Input,
-			Ops:     ops,
+			Flow:    flow,
 			Storage: v.Storage,
 		}))
 	}

@@ -67,6 +67,16 @@ views:
   - name: big
     sql: SELECT auction, bidder, price * 2 AS doubled FROM bids WHERE price > 10
     storage: [duckdb]
+  # A view over a view, declared before the view it reads.
+  - name: totals
+    sql: SELECT count(*) AS auctions, sum(bids) AS bids, max(volume) AS top FROM per_auction
+    storage: [duckdb]
+  - name: per_bidder
+    sql: |
+      SELECT b.bidder, count(*) AS n, max(p.volume) AS best_auction_volume
+      FROM bids b JOIN per_auction p ON b.auction = p.auction
+      GROUP BY b.bidder
+    storage: [pebble, duckdb]
 `
 
 // TestFileUntilIdle is the acceptance path over JSON lines: deterministic
@@ -99,6 +109,13 @@ func TestFileUntilIdle(t *testing.T) {
 	if got, want := mustStrata(t, "query", "-c", cfg, "--format", "json", "SELECT * FROM big ORDER BY doubled"),
 		"{\"auction\":3,\"bidder\":\"eve\",\"doubled\":24}\n{\"auction\":2,\"bidder\":\"bob\",\"doubled\":40}\n{\"auction\":1,\"bidder\":\"dan\",\"doubled\":60}\n"; got != want {
 		t.Errorf("big:\n got %q\nwant %q", got, want)
+	}
+	if got, want := mustStrata(t, "query", "-c", cfg, "--format", "csv", "SELECT * FROM totals"), "auctions,bids,top\n3,5,35\n"; got != want {
+		t.Errorf("totals (a view over a view):\n got %q\nwant %q", got, want)
+	}
+	if got, want := mustStrata(t, "query", "-c", cfg, "--format", "csv", "SELECT * FROM per_bidder ORDER BY bidder"),
+		"bidder,n,best_auction_volume\nann,1,35\nbob,1,21\ndan,1,35\neve,1,12\ngus,1,21\n"; got != want {
+		t.Errorf("per_bidder (a join with a view):\n got %q\nwant %q", got, want)
 	}
 	if got := mustStrata(t, "get", "-c", cfg, "--format", "csv", "per_auction", "1"); got != "auction,bids,volume\n1,2,35\n" {
 		t.Errorf("get per_auction 1: %q", got)

@@ -1,0 +1,265 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stratadb/strata/engine/core"
+)
+
+// JoinKind is the kind of an equi-join.
+type JoinKind string
+
+// The join kinds.
+const (
+	JoinInner JoinKind = "inner"
+	JoinLeft  JoinKind = "left"
+	JoinRight JoinKind = "right"
+	JoinFull  JoinKind = "full"
+)
+
+// Join is an incremental equi-join of two changelogs: port 0 is the left
+// input, port 1 the right. Its output is the left columns then the right
+// columns. Both sides are kept in state (per key, the multiset of rows), so
+// a change on either side joins against the other side's current state:
+// Δ(L⋈R) = ΔL⋈R + L'⋈ΔR. Outer joins also maintain the NULL-extended rows:
+// a left row without partner appears as (l, NULL...) and is retracted when
+// the first partner arrives (and re-emitted when the last one leaves).
+// A key with a NULL column never matches, as in SQL.
+type Join struct {
+	mem         memory.Allocator
+	kind        JoinKind
+	lk, rk      []int
+	nl, nr      int
+	schema      *arrow.Schema
+	side        [2]map[string]*joinKey
+	buf, rowBuf []byte
+	bld         *array.RecordBuilder
+	wb          *array.Int64Builder
+	keyNames    string
+}
+
+type joinKey struct {
+	rows  map[string]*joinRow
+	total int64
+}
+
+type joinRow struct {
+	vals []any
+	w    int64
+}
+
+// NewJoin returns a join of left and right (changelog schemas) on
+// left[lk[i]] = right[rk[i]].
+func NewJoin(mem memory.Allocator, kind JoinKind, left, right *arrow.Schema, lk, rk []int) (*Join, error) {
+	if len(lk) != len(rk) || len(lk) == 0 {
+		return nil, fmt.Errorf("engine: join needs matching key lists, got %d and %d", len(lk), len(rk))
+	}
+	ld, rd := core.DataSchema(left), core.DataSchema(right)
+	fs := make([]arrow.Field, 0, ld.NumFields()+rd.NumFields()+1)
+	for _, f := range ld.Fields() {
+		f.Nullable = true
+		fs = append(fs, f)
+	}
+	for _, f := range rd.Fields() {
+		f.Nullable = true
+		fs = append(fs, f)
+	}
+	fs = append(fs, core.WeightField)
+	j := &Join{mem: mem, kind: kind, lk: lk, rk: rk, nl: ld.NumFields(), nr: rd.NumFields(),
+		schema: arrow.NewSchema(fs, nil)}
+	j.side[0], j.side[1] = map[string]*joinKey{}, map[string]*joinKey{}
+	ks := make([]string, len(lk))
+	for i := range lk {
+		ks[i] = fmt.Sprintf("#%d = #%d", lk[i], rk[i])
+	}
+	j.keyNames = strings.Join(ks, " AND ")
+	return j, nil
+}
+
+func (j *Join) Schema() *arrow.Schema { return j.schema }
+func (j *Join) Stateful() bool        { return true }
+func (j *Join) Explain() string {
+	return fmt.Sprintf("Join %s on %s", strings.ToUpper(string(j.kind)), j.keyNames)
+}
+func (j *Join) Close() {
+	j.side[0], j.side[1] = nil, nil
+	if j.bld != nil {
+		j.bld.Release()
+		j.bld = nil
+	}
+}
+func (j *Join) EndEpoch(context.Context, Emit) error { return nil }
+
+// outer reports whether rows of side s without partner are kept.
+func (j *Join) outer(s int) bool {
+	return j.kind == JoinFull || (s == 0 && j.kind == JoinLeft) || (s == 1 && j.kind == JoinRight)
+}
+
+// joinKeyOf appends the canonical encoding of the key columns of row r
+// (integers of any width encode alike so int and bigint keys match) and
+// reports whether any key column is NULL.
+func joinKeyOf(buf []byte, cols []arrow.Array, r int) ([]byte, bool) {
+	for _, c := range cols {
+		if c.IsNull(r) {
+			return buf, true
+		}
+		switch c := c.(type) {
+		case *array.Int32:
+			buf = append(buf, 1)
+			buf = binary.LittleEndian.AppendUint64(buf, uint64(int64(c.Value(r))))
+		case *array.Int64:
+			buf = append(buf, 1)
+			buf = binary.LittleEndian.AppendUint64(buf, uint64(c.Value(r)))
+		default:
+			buf = appendKey(buf, c, r)
+		}
+	}
+	return buf, false
+}
+
+// Push implements Operator.
+func (j *Join) Push(_ context.Context, port int, in arrow.RecordBatch, emit Emit) error {
+	if j.bld == nil {
+		j.bld = array.NewRecordBuilder(j.mem, j.schema)
+		j.wb = j.bld.Field(j.nl + j.nr).(*array.Int64Builder)
+	}
+	me, other := port, 1-port
+	keys := j.lk
+	if port == 1 {
+		keys = j.rk
+	}
+	kcols := make([]arrow.Array, len(keys))
+	for i, k := range keys {
+		kcols[i] = in.Column(k)
+	}
+	ncols := int(in.NumCols()) - 1
+	w := fixed[int64](core.Weights(in))
+	for r := 0; r < int(in.NumRows()); r++ {
+		wt := w[r]
+		if wt == 0 {
+			continue
+		}
+		vals := make([]any, ncols)
+		for c := range vals {
+			vals[c] = core.ValueAt(in.Column(c), r)
+		}
+		var null bool
+		j.buf, null = joinKeyOf(j.buf[:0], kcols, r)
+		if null {
+			if j.outer(me) {
+				j.appendPair(me, vals, nil, wt)
+			}
+			continue
+		}
+		theirs := j.side[other][string(j.buf)]
+		// Inner part: join against the other side's current rows.
+		if theirs != nil {
+			for _, o := range theirs.rows {
+				j.appendPair(me, vals, o.vals, wt*o.w)
+			}
+		}
+		// My own row without partner (outer on my side).
+		if j.outer(me) && (theirs == nil || theirs.total <= 0) {
+			j.appendPair(me, vals, nil, wt)
+		}
+		mine := j.side[me][string(j.buf)]
+		if mine == nil {
+			mine = &joinKey{rows: map[string]*joinRow{}}
+			j.side[me][string(j.buf)] = mine
+		}
+		before := mine.total
+		after := before + wt
+		// The other side's rows gain or lose their first/last partner.
+		if j.outer(other) && theirs != nil {
+			switch {
+			case before <= 0 && after > 0:
+				for _, o := range theirs.rows {
+					j.appendPair(other, o.vals, nil, -o.w)
+				}
+			case before > 0 && after <= 0:
+				for _, o := range theirs.rows {
+					j.appendPair(other, o.vals, nil, o.w)
+				}
+			}
+		}
+		j.rowBuf = j.rowBuf[:0]
+		for c := 0; c < ncols; c++ {
+			j.rowBuf = appendKey(j.rowBuf, in.Column(c), r)
+		}
+		row := mine.rows[string(j.rowBuf)]
+		if row == nil {
+			row = &joinRow{vals: vals}
+			mine.rows[string(j.rowBuf)] = row
+		}
+		row.w += wt
+		if row.w == 0 {
+			delete(mine.rows, string(j.rowBuf))
+		}
+		mine.total = after
+		if len(mine.rows) == 0 {
+			delete(j.side[me], string(j.buf))
+		}
+	}
+	if j.wb.Len() == 0 {
+		return nil
+	}
+	out := j.bld.NewRecordBatch()
+	defer out.Release()
+	return emit(out)
+}
+
+// appendPair appends the output row of a side-s row and its partner
+// (nil: NULLs) with weight w.
+func (j *Join) appendPair(s int, mine, theirs []any, w int64) {
+	left, right := mine, theirs
+	if s == 1 {
+		left, right = theirs, mine
+	}
+	for c := 0; c < j.nl; c++ {
+		if left == nil {
+			j.bld.Field(c).AppendNull()
+		} else {
+			core.AppendValue(j.bld.Field(c), left[c])
+		}
+	}
+	for c := 0; c < j.nr; c++ {
+		if right == nil {
+			j.bld.Field(j.nl + c).AppendNull()
+		} else {
+			core.AppendValue(j.bld.Field(j.nl+c), right[c])
+		}
+	}
+	j.wb.Append(w)
+}
+
+// Union concatenates changelogs of one schema (UNION ALL). It is stateless.
+type Union struct {
+	schema *arrow.Schema
+	n      int
+}
+
+// NewUnion returns a union of n inputs of schema.
+func NewUnion(schema *arrow.Schema, n int) *Union { return &Union{schema: schema, n: n} }
+
+func (u *Union) Schema() *arrow.Schema                { return u.schema }
+func (u *Union) Stateful() bool                       { return false }
+func (u *Union) Explain() string                      { return fmt.Sprintf("UnionAll inputs=%d", u.n) }
+func (u *Union) Close()                               {}
+func (u *Union) EndEpoch(context.Context, Emit) error { return nil }
+
+// Push implements Operator: the batch passes through under the union's
+// schema (the planner casts every input to it).
+func (u *Union) Push(_ context.Context, _ int, in arrow.RecordBatch, emit Emit) error {
+	if in.Schema().Equal(u.schema) {
+		return emit(in)
+	}
+	out := array.NewRecordBatch(u.schema, in.Columns(), in.NumRows())
+	defer out.Release()
+	return emit(out)
+}
