@@ -168,3 +168,25 @@ func Chain(rel string, ops ...Operator) (*Dataflow, error) {
 	}
 	return NewDataflow(n)
 }
+
+// SetWatermark hands the dataflow's event-time watermark to every operator
+// that uses one.
+func (d *Dataflow) SetWatermark(wm int64) {
+	for _, n := range d.order {
+		if w, ok := n.op.(Watermarked); ok {
+			w.SetWatermark(wm)
+		}
+	}
+}
+
+// HoldsWindows reports whether an operator holds results back until the
+// watermark closes their window (EMIT ON WINDOW CLOSE), so drained bounded
+// inputs need a final epoch with the watermark at +infinity.
+func (d *Dataflow) HoldsWindows() bool {
+	for _, n := range d.order {
+		if h, ok := n.op.(interface{ HoldsWindows() bool }); ok && h.HoldsWindows() {
+			return true
+		}
+	}
+	return false
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -35,6 +36,21 @@ type config struct {
 	epochInterval time.Duration
 	log           *slog.Logger
 	onEpoch       func(core.Epoch)
+	eventTime     map[string]eventTime
+}
+
+type eventTime struct {
+	column string
+	delay  int64 // microseconds
+}
+
+// WithEventTime declares the event-time column of a source and its
+// watermark delay: the source's watermark is the largest event time read so
+// far minus the delay. Windows close by watermark.
+func WithEventTime(source, column string, delay time.Duration) Option {
+	return optionFunc(func(c *config) {
+		c.eventTime[source] = eventTime{column: column, delay: delay.Microseconds()}
+	})
 }
 
 // Option configures an Engine.
@@ -83,6 +99,7 @@ func WithOnEpoch(fn func(core.Epoch)) Option { return optionFunc(func(c *config)
 func defaultConfig() config {
 	return config{
 		sources:       map[string]core.Source{},
+		eventTime:     map[string]eventTime{},
 		maxEpochRows:  100_000,
 		epochInterval: time.Second,
 		log:           slog.New(slog.DiscardHandler),
@@ -101,6 +118,10 @@ type Engine struct {
 	epoch       atomic.Uint64
 	rowsIn      atomic.Int64
 	deadLetters atomic.Int64
+
+	maxTime map[string]int64    // per source with event time: the largest seen (µs)
+	srcOf   map[string][]string // view -> the sources with event time it reads, transitively
+	final   bool                // the last logged epoch was final
 }
 
 // Stats are the engine's counters.
@@ -126,7 +147,8 @@ func New(opts ...Option) (*Engine, error) {
 	if cfg.maxEpochRows <= 0 {
 		errs = append(errs, fmt.Errorf("engine: max epoch rows must be positive, got %d", cfg.maxEpochRows))
 	}
-	e := &Engine{cfg: cfg, readers: map[string][]*ViewSpec{}, storage: map[string][]string{}}
+	e := &Engine{cfg: cfg, readers: map[string][]*ViewSpec{}, storage: map[string][]string{},
+		maxTime: map[string]int64{}, srcOf: map[string][]string{}}
 	known := map[string]bool{}
 	for _, b := range cfg.backends {
 		known[b.Name()] = true
@@ -161,6 +183,31 @@ func New(opts ...Option) (*Engine, error) {
 		errs = append(errs, err)
 	}
 	e.order = order
+	for _, v := range order { // inputs first, so srcOf of upstream views is known
+		set := map[string]bool{}
+		for _, rel := range v.Flow.Inputs() {
+			if _, ok := cfg.eventTime[rel]; ok {
+				set[rel] = true
+			}
+			for _, s := range e.srcOf[rel] {
+				set[s] = true
+			}
+		}
+		for s := range set {
+			e.srcOf[v.Def.Name] = append(e.srcOf[v.Def.Name], s)
+		}
+		sort.Strings(e.srcOf[v.Def.Name])
+	}
+	for src, et := range cfg.eventTime {
+		s, ok := cfg.sources[src]
+		if !ok {
+			errs = append(errs, fmt.Errorf("engine: event time declared for unknown source %q", src))
+			continue
+		}
+		if f, ok := s.Schema().FieldsByName(et.column); !ok || len(f) == 0 || f[0].Type.ID() != arrow.TIMESTAMP {
+			errs = append(errs, fmt.Errorf("engine: source %q: event-time column %q must be a timestamp column", src, et.column))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -252,6 +299,18 @@ func (e *Engine) Run(ctx context.Context, untilIdle bool) error {
 		}
 		if len(offs) == 0 {
 			if untilIdle {
+				if e.needsFinal() {
+					// Bounded inputs are drained: close every window.
+					ep := last + 1
+					if err := e.log.AppendFinal(ep); err != nil {
+						return err
+					}
+					e.final = true
+					if err := e.runEpoch(ctx, ep, core.Offsets{}, e.cfg.backends, true); err != nil {
+						return err
+					}
+					last = ep
+				}
 				e.cfg.log.Info("sources idle; stopping", "epoch", last)
 				return nil
 			}
@@ -264,16 +323,78 @@ func (e *Engine) Run(ctx context.Context, untilIdle bool) error {
 		if err := e.log.Append(ep, offs); err != nil {
 			return err
 		}
+		e.final = false
 		if err := e.runEpoch(ctx, ep, offs, e.cfg.backends, true); err != nil {
 			return err
 		}
 		last = ep
+		e.final = false
 		if !untilIdle && !backlog {
 			if !sleep(ctx, e.cfg.epochInterval-time.Since(start)) {
 				return nil
 			}
 		}
 	}
+}
+
+// watermark returns a view's watermark: the smallest of its event-time
+// sources' watermarks; +infinity in a final epoch.
+func (e *Engine) watermark(v *ViewSpec) int64 {
+	if e.final {
+		return math.MaxInt64
+	}
+	wm := int64(math.MaxInt64)
+	for _, s := range e.srcOf[v.Def.Name] {
+		t, ok := e.maxTime[s]
+		if !ok {
+			return NoWatermark
+		}
+		wm = min(wm, t-e.cfg.eventTime[s].delay)
+	}
+	if wm == math.MaxInt64 {
+		return NoWatermark
+	}
+	return wm
+}
+
+// observe advances a source's largest event time with a batch.
+func (e *Engine) observe(src string, b arrow.RecordBatch) {
+	et, ok := e.cfg.eventTime[src]
+	if !ok {
+		return
+	}
+	idx := b.Schema().FieldIndices(et.column)
+	if len(idx) == 0 {
+		return
+	}
+	col := b.Column(idx[0]).(*array.Timestamp)
+	w := core.Weights(b)
+	cur, seen := e.maxTime[src]
+	for i, t := range col.TimestampValues() {
+		if col.IsNull(i) || w.Value(i) <= 0 {
+			continue
+		}
+		if !seen || int64(t) > cur {
+			cur, seen = int64(t), true
+		}
+	}
+	if seen {
+		e.maxTime[src] = cur
+	}
+}
+
+// needsFinal reports whether an exhausted deployment must run a final epoch
+// to close its windows.
+func (e *Engine) needsFinal() bool {
+	if e.final {
+		return false
+	}
+	for _, v := range e.order {
+		if v.Flow.HoldsWindows() {
+			return true
+		}
+	}
+	return false
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -325,6 +446,11 @@ func (e *Engine) recover(ctx context.Context) (core.Epoch, error) {
 				pos[s][part] = x
 			}
 		}
+		final, err := e.log.Final(ep)
+		if err != nil {
+			return err
+		}
+		e.final = final
 		if ep <= minC && !stateful {
 			return nil
 		}
@@ -386,6 +512,10 @@ func (e *Engine) runEpoch(ctx context.Context, ep core.Epoch, offs core.Offsets,
 		return nil
 	}
 	var dead []core.DeadLetter
+	ctx = WithDeadLetters(ctx, func(d core.DeadLetter) { dead = append(dead, d) })
+	for _, v := range e.order {
+		v.Flow.SetWatermark(e.watermark(v))
+	}
 	for _, name := range offs.Sources() {
 		src, ok := e.cfg.sources[name]
 		if !ok {
@@ -393,7 +523,11 @@ func (e *Engine) runEpoch(ctx context.Context, ep core.Epoch, offs core.Offsets,
 		}
 		dl, err := src.Read(ctx, offs[name], func(b arrow.RecordBatch) error {
 			e.rowsIn.Add(b.NumRows())
-			return dispatch(name, b)
+			if err := dispatch(name, b); err != nil {
+				return err
+			}
+			e.observe(name, b)
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("engine: epoch %d: source %q: %w", ep, name, err)
@@ -401,10 +535,31 @@ func (e *Engine) runEpoch(ctx context.Context, ep core.Epoch, offs core.Offsets,
 		dead = append(dead, dl...)
 	}
 	for _, v := range e.order {
+		v.Flow.SetWatermark(e.watermark(v))
 		if err := v.Flow.EndEpoch(ctx, emitFor(v)); err != nil {
 			return fmt.Errorf("engine: epoch %d: view %q: %w", ep, v.Def.Name, err)
 		}
 	}
+	// Operators report dead letters without a position (late events):
+	// number them within the epoch so each has its own key.
+	// Several views dropping the same late event report it once.
+	seq := int64(0)
+	seen := map[string]bool{}
+	kept := dead[:0]
+	for _, d := range dead {
+		if d.Offset < 0 {
+			k := d.Source + "\x00" + d.Reason + "\x00" + string(d.Raw)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			d.Partition = fmt.Sprintf("epoch %d", ep)
+			d.Offset = seq
+			seq++
+		}
+		kept = append(kept, d)
+	}
+	dead = kept
 	if len(dead) > 0 {
 		outputs[core.DeadLetterView] = []arrow.RecordBatch{e.deadLetterBatch(dead, ep)}
 		if count {

@@ -16,7 +16,10 @@ type EpochLog struct {
 	db *pebble.DB
 }
 
-var epochPrefix = []byte("e/")
+var (
+	epochPrefix = []byte("e/")
+	finalPrefix = []byte("f/")
+)
 
 func epochKey(e core.Epoch) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte(nil), epochPrefix...), uint64(e))
@@ -37,6 +40,33 @@ func (l *EpochLog) Append(e core.Epoch, o core.Offsets) error {
 		return fmt.Errorf("engine: epoch log: write epoch %d: %w", e, err)
 	}
 	return nil
+}
+
+// AppendFinal durably records epoch e as a final epoch: it reads nothing
+// and runs with the watermark at +infinity, so every window closes (the
+// bounded inputs were exhausted).
+func (l *EpochLog) AppendFinal(e core.Epoch) error {
+	b := l.db.NewBatch()
+	defer b.Close()
+	_ = b.Set(epochKey(e), core.Offsets{}.Marshal(), nil)
+	_ = b.Set(binary.BigEndian.AppendUint64(append([]byte(nil), finalPrefix...), uint64(e)), nil, nil)
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("engine: epoch log: write final epoch %d: %w", e, err)
+	}
+	return nil
+}
+
+// Final reports whether epoch e was logged as final.
+func (l *EpochLog) Final(e core.Epoch) (bool, error) {
+	_, closer, err := l.db.Get(binary.BigEndian.AppendUint64(append([]byte(nil), finalPrefix...), uint64(e)))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	closer.Close()
+	return true, nil
 }
 
 // Each calls fn for every logged epoch in order.

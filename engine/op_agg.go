@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -62,18 +63,48 @@ type GroupAgg struct {
 	dirty    []*group
 	buf      []byte
 	argFloat []bool // per aggregate: its argument is floating point
+
+	win     *WindowClose
+	wm      int64
+	lastWM  int64
+	pending map[string]*group // EmitOnClose: changed groups whose window is open
+}
+
+// SetWindow makes the aggregate window-aware (see WindowClose).
+func (g *GroupAgg) SetWindow(wc *WindowClose) {
+	g.win = wc
+	g.pending = map[string]*group{}
+}
+
+// HoldsWindows reports whether the aggregate emits windows only at close.
+func (g *GroupAgg) HoldsWindows() bool { return g.win != nil && g.win.EmitOnClose }
+
+// SetWatermark implements Watermarked.
+func (g *GroupAgg) SetWatermark(wm int64) { g.wm = wm }
+
+// closed reports whether a window group no longer changes.
+func (g *GroupAgg) closed(gr *group) bool {
+	if g.win == nil || g.wm == NoWatermark {
+		return false
+	}
+	t, ok := gr.keyVals[g.win.Key].(time.Time)
+	if !ok {
+		return false // a NULL window bound never closes
+	}
+	end := t.UnixMicro() + g.win.Offset
+	return end+g.win.Grace <= g.wm || g.wm == math.MaxInt64
 }
 
 type group struct {
-	key   string
-	keyVals []any // key values, for output
-	rows  int64   // sum of weights
-	cnt   []int64 // per aggregate: weight of non-NULL inputs
-	isum  []int64
-	fsum  []float64
-	vals  []map[any]int64 // per aggregate that keeps values: value -> weight
-	dirty bool
-	out   []any // the row currently emitted downstream; nil when none
+	key     string
+	keyVals []any   // key values, for output
+	rows    int64   // sum of weights
+	cnt     []int64 // per aggregate: weight of non-NULL inputs
+	isum    []int64
+	fsum    []float64
+	vals    []map[any]int64 // per aggregate that keeps values: value -> weight
+	dirty   bool
+	out     []any // the row currently emitted downstream; nil when none
 }
 
 // NewGroupAgg returns a grouping aggregate over batches of in. keyNames name
@@ -96,7 +127,7 @@ func NewGroupAgg(mem memory.Allocator, in *arrow.Schema, keys []int, keyNames []
 		fs = append(fs, arrow.Field{Name: a.Name, Type: a.T.Arrow, Nullable: true})
 	}
 	fs = append(fs, core.WeightField)
-	g := &GroupAgg{mem: mem, keys: keys, aggs: aggs, schema: arrow.NewSchema(fs, nil), groups: map[string]*group{}, argFloat: make([]bool, len(aggs))}
+	g := &GroupAgg{mem: mem, keys: keys, aggs: aggs, schema: arrow.NewSchema(fs, nil), groups: map[string]*group{}, argFloat: make([]bool, len(aggs)), wm: NoWatermark, lastWM: NoWatermark}
 	for i, a := range aggs {
 		g.argFloat[i] = a.Arg >= 0 && in.Field(a.Arg).Type.ID() == arrow.FLOAT64
 	}
@@ -272,6 +303,12 @@ func (g *GroupAgg) row(gr *group) []any {
 // EndEpoch implements Operator: it emits -old/+new for every group the epoch
 // changed, and forgets groups that became empty.
 func (g *GroupAgg) EndEpoch(_ context.Context, emit Emit) error {
+	if g.win != nil {
+		defer g.purgeClosed()
+	}
+	if g.win != nil && g.win.EmitOnClose {
+		return g.emitClosed(emit)
+	}
 	if len(g.dirty) == 0 {
 		return nil
 	}
@@ -440,4 +477,56 @@ func less(a, b any) bool {
 		return !x && b.(bool)
 	}
 	return false
+}
+
+// emitClosed is EndEpoch under EMIT ON WINDOW CLOSE: changed groups wait
+// until their window closes, then their final row is emitted once.
+func (g *GroupAgg) emitClosed(emit Emit) error {
+	for _, gr := range g.dirty {
+		gr.dirty = false
+		g.pending[gr.key] = gr
+	}
+	g.dirty = g.dirty[:0]
+	bld := array.NewRecordBuilder(g.mem, g.schema)
+	defer bld.Release()
+	wcol := len(g.schema.Fields()) - 1
+	keys := make([]string, 0, len(g.pending))
+	for k, gr := range g.pending {
+		if g.closed(gr) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys) // deterministic output order
+	for _, k := range keys {
+		gr := g.pending[k]
+		delete(g.pending, k)
+		delete(g.groups, k)
+		if nw := g.row(gr); nw != nil {
+			appendRow(bld, nw)
+			bld.Field(wcol).(*array.Int64Builder).Append(1)
+		}
+	}
+	rec := bld.NewRecordBatch()
+	defer rec.Release()
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	return emit(rec)
+}
+
+// purgeClosed forgets the state of closed windows (their rows stay in the
+// output): late rows for them are dropped before they get here.
+func (g *GroupAgg) purgeClosed() {
+	if g.wm == g.lastWM || g.wm == NoWatermark {
+		return
+	}
+	g.lastWM = g.wm
+	for k, gr := range g.groups {
+		if _, waiting := g.pending[k]; waiting || gr.dirty {
+			continue
+		}
+		if g.closed(gr) {
+			delete(g.groups, k)
+		}
+	}
 }

@@ -34,4 +34,3 @@ type Operator interface {
 	// Close releases the operator's state. It is idempotent.
 	Close()
 }
-

@@ -3,6 +3,7 @@ package plans
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/cockroachdb/datadriven"
 	"github.com/stratadb/strata/connect/format"
+	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/core"
 	"github.com/stratadb/strata/internal/testutil"
 )
@@ -115,8 +117,12 @@ func execScript(t *testing.T, cat Catalog, input string) string {
 		decs[rel] = format.NewJSON(cat[rel], mem)
 		defer decs[rel].Release()
 	}
+	wm := int64(engine.NoWatermark)
+	var dead []string
+	ctx = engine.WithDeadLetters(ctx, func(d core.DeadLetter) { dead = append(dead, d.Reason+" "+string(d.Raw)) })
 	runEpoch := func() {
 		var changes []string
+		ch.SetWatermark(wm)
 		for _, rel := range inputs {
 			pendingNeg = negs[rel]
 			flushInput(t, mem, decs[rel], func(b arrow.RecordBatch) {
@@ -135,6 +141,10 @@ func execScript(t *testing.T, cat Catalog, input string) string {
 		for _, c := range changes {
 			fmt.Fprintf(&out, "  %s\n", c)
 		}
+		for _, d := range dead {
+			fmt.Fprintf(&out, "  dead letter: %s\n", d)
+		}
+		dead = nil
 		epoch++
 	}
 	for _, l := range lines[1:] {
@@ -142,6 +152,14 @@ func execScript(t *testing.T, cat Catalog, input string) string {
 		switch {
 		case l == "epoch":
 			runEpoch()
+		case l == "watermark +inf":
+			wm = math.MaxInt64
+		case strings.HasPrefix(l, "watermark "):
+			tm, err := format.ParseTimestamp(strings.TrimPrefix(l, "watermark "))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wm = tm.UnixMicro()
 		case strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-"):
 			// "+{json}" feeds the only input; "+rel {json}" names it.
 			rel, js := inputs[0], l[1:]

@@ -341,6 +341,8 @@ func (b *binder) fromItem(n *pg.Node) (*rel, *scope, error) {
 		return r, &scope{entries: []scopeEntry{{name: name, cols: r.cols}}}, nil
 	case *pg.Node_JoinExpr:
 		return b.join(x.JoinExpr)
+	case *pg.Node_RangeFunction:
+		return b.windowFunc(x.RangeFunction)
 	}
 	return nil, nil, unsupported(location(n), describe(n))
 }

@@ -32,6 +32,11 @@ type ViewPlan struct {
 
 // Plan parses and binds sql, a single query, against cat.
 func Plan(sql string, cat Catalog) (*ViewPlan, error) {
+	eowc, eowcPos := false, -1
+	if loc := emitOnClose.FindStringIndex(sql); loc != nil {
+		eowc, eowcPos = true, loc[0]
+		sql = sql[:loc[0]]
+	}
 	tree, err := pgquery.Parse(sql)
 	if err != nil {
 		var pe *pgparser.Error
@@ -48,10 +53,13 @@ func Plan(sql string, cat Catalog) (*ViewPlan, error) {
 	if sel == nil {
 		return nil, &Error{Pos: int(raw.StmtLocation), Msg: "a view must be a SELECT statement", Hint: "write SELECT .. FROM source .."}
 	}
-	b := &binder{cat: cat}
+	b := &binder{cat: cat, emitOnClose: eowc}
 	r, err := b.query(sel)
 	if err != nil {
 		return nil, err
+	}
+	if eowc && !b.closedAgg {
+		return nil, &Error{Pos: eowcPos, Msg: "EMIT ON WINDOW CLOSE needs an aggregate grouped by window_start or window_end", Hint: "GROUP BY window_start over TUMBLE(..) or HOP(..)"}
 	}
 	seen := map[string]bool{}
 	for _, c := range r.cols {
@@ -119,8 +127,8 @@ func (s *lscan) build(memory.Allocator) (engine.Input, error) {
 
 // lop is an operator over inputs; mk receives the inputs' changelog schemas.
 type lop struct {
-	ins  []*rel
-	mk   func(mem memory.Allocator, in []*arrow.Schema) (engine.Operator, error)
+	ins []*rel
+	mk  func(mem memory.Allocator, in []*arrow.Schema) (engine.Operator, error)
 }
 
 func (o *lop) build(mem memory.Allocator) (engine.Input, error) {
@@ -148,10 +156,11 @@ type rel struct {
 	node lnode
 	cols []core.Column
 	key  []int
+	win  *winInfo // set when the columns include a window's bounds
 }
 
 func filterRel(in *rel, pred engine.Expr) *rel {
-	return &rel{cols: in.cols, key: in.key, node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
+	return &rel{cols: in.cols, key: in.key, win: in.win, node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
 		return engine.NewFilter(mem, s[0], pred), nil
 	}}}
 }
@@ -179,15 +188,35 @@ func projectRel(in *rel, exprs []engine.Expr, names []string) *rel {
 			key = append(key, found)
 		}
 	}
-	return &rel{cols: cols, key: key, node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, _ []*arrow.Schema) (engine.Operator, error) {
+	var win *winInfo
+	if in.win != nil {
+		w := *in.win
+		w.start, w.end = -1, -1
+		for i, e := range exprs {
+			if cr, ok := e.(*engine.ColRef); ok {
+				if cr.Index == in.win.start && w.start < 0 {
+					w.start = i
+				}
+				if cr.Index == in.win.end && w.end < 0 {
+					w.end = i
+				}
+			}
+		}
+		if w.start >= 0 || w.end >= 0 {
+			win = &w
+		}
+	}
+	return &rel{cols: cols, key: key, win: win, node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, _ []*arrow.Schema) (engine.Operator, error) {
 		return engine.NewProject(mem, exprs, names), nil
 	}}}
 }
 
 // binder binds one view's query.
 type binder struct {
-	cat  Catalog
-	ctes []map[string]*rel // innermost last
+	cat         Catalog
+	ctes        []map[string]*rel // innermost last
+	emitOnClose bool              // EMIT ON WINDOW CLOSE was given
+	closedAgg   bool              // an aggregate took the clause
 }
 
 func (b *binder) lookup(name string) (*rel, bool) {
@@ -539,8 +568,35 @@ func (b *binder) grouped(sel *pg.SelectStmt, in *rel, sc *scope) (*rel, error) {
 		aggCols = append(aggCols, core.Column{Name: a.Name, Type: a.T})
 	}
 	keyNames := ag.keyNames
+	var wc *engine.WindowClose
+	if in.win != nil {
+		for i, k := range ag.keys {
+			cr, ok := k.(*engine.ColRef)
+			if !ok {
+				continue
+			}
+			switch cr.Index {
+			case in.win.start:
+				wc = &engine.WindowClose{Key: i, Offset: in.win.size, Grace: in.win.grace}
+			case in.win.end:
+				wc = &engine.WindowClose{Key: i, Offset: 0, Grace: in.win.grace}
+			}
+			if wc != nil {
+				break
+			}
+		}
+	}
+	if wc != nil && b.emitOnClose {
+		wc.EmitOnClose = true
+		b.closedAgg = true
+	}
 	aggRel := &rel{cols: aggCols, key: keys, node: &lop{ins: []*rel{preRel}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
-		return engine.NewGroupAgg(mem, s[0], keys, keyNames, aggs)
+		g, err := engine.NewGroupAgg(mem, s[0], keys, keyNames, aggs)
+		if err == nil && wc != nil {
+			w := *wc
+			g.SetWindow(&w)
+		}
+		return g, err
 	}}}
 	if len(keys) == 0 {
 		aggRel.key = nil

@@ -222,6 +222,9 @@ func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.
 		}
 		r.sources[s.Name] = src
 		opts = append(opts, engine.WithSource(s.Name, src))
+		if et := s.EventTime; et != nil {
+			opts = append(opts, engine.WithEventTime(s.Name, et.Column, et.WatermarkDelay))
+		}
 	}
 	for _, b := range r.backends {
 		opts = append(opts, engine.WithBackend(b))

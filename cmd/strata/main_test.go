@@ -320,3 +320,61 @@ views:
 		t.Errorf("healthz: %v %v", resp, err)
 	}
 }
+
+// TestWindowsUntilIdle: tumbling windows over event time, updated as events
+// arrive and EMIT ON WINDOW CLOSE; a late event (epochs hold 2 lines, so
+// the 00:00:02 event arrives after the watermark reached 00:00:18) goes to
+// dead letters; when
+// the file is drained, the final epoch closes every window.
+func TestWindowsUntilIdle(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "strata.yaml")
+	writeFile(t, cfg, `
+data_dir: ./state
+engine: {max_epoch_rows: 2}
+sources:
+  - name: bids
+    connector: file
+    options: {path: bids.jsonl}
+    schema: [{name: auction, type: bigint}, {name: price, type: bigint}, {name: ts, type: timestamp}]
+    event_time: {column: ts, watermark_delay: 1s}
+views:
+  - name: live
+    sql: SELECT auction, window_start, count(*) AS n, sum(price) AS total FROM TUMBLE(bids, ts, INTERVAL '10' SECOND) GROUP BY auction, window_start
+    storage: [pebble, duckdb]
+  - name: closed
+    sql: |
+      SELECT window_end, count(*) AS n, max(price) AS top
+      FROM TUMBLE(bids, ts, INTERVAL '10' SECOND)
+      GROUP BY window_end
+      EMIT ON WINDOW CLOSE
+    storage: [duckdb]
+`)
+	writeFile(t, filepath.Join(dir, "bids.jsonl"), `{"auction": 1, "price": 5, "ts": "2026-01-01 00:00:01"}
+{"auction": 2, "price": 7, "ts": "2026-01-01 00:00:03"}
+{"auction": 1, "price": 9, "ts": "2026-01-01 00:00:14"}
+{"auction": 2, "price": 6, "ts": "2026-01-01 00:00:19"}
+{"auction": 1, "price": 4, "ts": "2026-01-01 00:00:02"}
+{"auction": 1, "price": 1, "ts": "2026-01-01 00:00:25"}
+`)
+	out := mustStrata(t, "run", "-c", cfg, "--until-idle")
+	if !strings.Contains(out, "1 dead letters") {
+		t.Errorf("want the late event as 1 dead letter:\n%s", out)
+	}
+	if got, want := mustStrata(t, "query", "-c", cfg, "--format", "csv", "SELECT * FROM live ORDER BY window_start, auction"),
+		"auction,window_start,n,total\n1,2026-01-01 00:00:00,1,5\n2,2026-01-01 00:00:00,1,7\n1,2026-01-01 00:00:10,1,9\n2,2026-01-01 00:00:10,1,6\n1,2026-01-01 00:00:20,1,1\n"; got != want {
+		t.Errorf("live:\n got %q\nwant %q", got, want)
+	}
+	if got, want := mustStrata(t, "query", "-c", cfg, "--format", "csv", "SELECT * FROM closed ORDER BY window_end"),
+		"window_end,n,top\n2026-01-01 00:00:10,2,7\n2026-01-01 00:00:20,2,9\n2026-01-01 00:00:30,1,1\n"; got != want {
+		t.Errorf("closed:\n got %q\nwant %q", got, want)
+	}
+	if got := mustStrata(t, "query", "-c", cfg, "--format", "csv", "SELECT reason FROM dead_letters"); !strings.Contains(got, "late event: event time 2026-01-01 00:00:02") {
+		t.Errorf("dead letters: %q", got)
+	}
+	// Rerun: nothing changes, the final epoch is not repeated.
+	mustStrata(t, "run", "-c", cfg, "--until-idle")
+	if got := mustStrata(t, "query", "-c", cfg, "--format", "csv", "SELECT count(*) FROM closed"); got != "count_star()\n3\n" {
+		t.Errorf("closed after rerun: %q", got)
+	}
+}

@@ -45,6 +45,10 @@ func readResult(r array.RecordReader, epoch core.Epoch) (*result, error) {
 			row := make([]any, b.NumCols())
 			for c := range row {
 				v := core.ValueAt(b.Column(c), i)
+				if b.Column(c).DataType().ID() == arrow.DATE32 && v != nil {
+					row[c] = core.FormatDate(v)
+					continue
+				}
 				if s, ok := v.(string); ok && b.Column(c).DataType().ID() == arrow.DECIMAL128 {
 					// DuckDB's sum(bigint) is a HUGEINT, which reaches us
 					// as decimal(38,0): keep it a JSON number.

@@ -69,9 +69,8 @@ func FormatValue(v any) string {
 	case []byte:
 		return fmt.Sprintf("\\x%x", x)
 	case time.Time:
-		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
-			return x.Format("2006-01-02")
-		}
+		// Dates come back as midnight timestamps; callers that know the
+		// column is a date format it with FormatDate.
 		return x.Format("2006-01-02 15:04:05.999999")
 	case float64:
 		return fmt.Sprint(x)
@@ -107,4 +106,12 @@ func AppendValue(b array.Builder, v any) {
 	default:
 		panic(fmt.Sprintf("core: AppendValue: no case for %T", b))
 	}
+}
+
+// FormatDate renders a date value (a time.Time at midnight UTC).
+func FormatDate(v any) string {
+	if t, ok := v.(time.Time); ok {
+		return t.Format("2006-01-02")
+	}
+	return FormatValue(v)
 }
