@@ -58,6 +58,11 @@ func Plan(sql string, cat Catalog) (*ViewPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, rk := range b.ranks {
+		if rk.limit <= 0 {
+			return nil, &Error{Pos: int(rk.pos), Msg: "ROW_NUMBER() in a view needs the enclosing query to keep its first rows", Hint: "SELECT .. FROM (SELECT .., ROW_NUMBER() OVER (..) AS rn FROM ..) WHERE rn <= 10"}
+		}
+	}
 	if eowc && !b.closedAgg {
 		return nil, &Error{Pos: eowcPos, Msg: "EMIT ON WINDOW CLOSE needs an aggregate grouped by window_start or window_end", Hint: "GROUP BY window_start over TUMBLE(..) or HOP(..)"}
 	}
@@ -156,11 +161,12 @@ type rel struct {
 	node lnode
 	cols []core.Column
 	key  []int
-	win  *winInfo // set when the columns include a window's bounds
+	win  *winInfo  // set when the columns include a window's bounds
+	rank *rankInfo // set when a column is a ROW_NUMBER()
 }
 
 func filterRel(in *rel, pred engine.Expr) *rel {
-	return &rel{cols: in.cols, key: in.key, win: in.win, node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
+	return &rel{cols: in.cols, key: in.key, win: in.win, rank: in.rank, node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
 		return engine.NewFilter(mem, s[0], pred), nil
 	}}}
 }
@@ -217,6 +223,7 @@ type binder struct {
 	ctes        []map[string]*rel // innermost last
 	emitOnClose bool              // EMIT ON WINDOW CLOSE was given
 	closedAgg   bool              // an aggregate took the clause
+	ranks       []*rankInfo       // every ROW_NUMBER(), to check each got a limit
 }
 
 func (b *binder) lookup(name string) (*rel, bool) {
@@ -288,7 +295,7 @@ func renameCols(r *rel, aliases []*pg.Node, pos int32) (*rel, error) {
 			cols[i].Name = s.Sval
 		}
 	}
-	return &rel{node: r.node, cols: cols, key: r.key}, nil
+	return &rel{node: r.node, cols: cols, key: r.key, win: r.win, rank: r.rank}, nil
 }
 
 // union binds UNION [ALL]: inputs are cast to common column types.
@@ -386,6 +393,7 @@ func (b *binder) selectCore(sel *pg.SelectStmt) (*rel, error) {
 	if err != nil {
 		return nil, err
 	}
+	takeRankLimit(in, sc, conj)
 	if len(conj) > 0 {
 		var pred engine.Expr
 		for _, c := range conj {
@@ -408,8 +416,19 @@ func (b *binder) selectCore(sel *pg.SelectStmt) (*rel, error) {
 		in = filterRel(in, pred)
 	}
 	var out *rel
+	hasRowNumber := false
+	for _, t := range sel.TargetList {
+		if isRowNumber(t.GetResTarget().Val) {
+			hasRowNumber = true
+		}
+	}
 	if len(sel.GroupClause) > 0 || hasAggregate(sel.TargetList) || sel.HavingClause != nil {
+		if hasRowNumber {
+			return nil, unsupported(-1, "ROW_NUMBER() in a GROUP BY query (aggregate in a subquery first)")
+		}
 		out, err = b.grouped(sel, in, sc)
+	} else if hasRowNumber {
+		out, err = b.rowNumber(sel, in, sc)
 	} else {
 		out, err = b.plain(sel, in, sc)
 	}
