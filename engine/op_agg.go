@@ -170,7 +170,14 @@ func (g *GroupAgg) Explain() string {
 			as[i] = fmt.Sprintf("%s(#%d) AS %s", a.Kind, a.Arg, a.Name)
 		}
 	}
-	return fmt.Sprintf("GroupAgg keys=[%s] aggs=[%s]", strings.Join(ks, ", "), strings.Join(as, ", "))
+	s := fmt.Sprintf("GroupAgg keys=[%s] aggs=[%s]", strings.Join(ks, ", "), strings.Join(as, ", "))
+	if g.win != nil {
+		s += fmt.Sprintf(" window=#%d grace=%s", g.keys[g.win.Key], time.Duration(g.win.Grace)*time.Microsecond)
+		if g.win.EmitOnClose {
+			s += " emit=on-window-close"
+		}
+	}
+	return s
 }
 
 // Groups returns the number of groups held in state.

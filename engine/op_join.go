@@ -76,7 +76,7 @@ func NewJoin(mem memory.Allocator, kind JoinKind, left, right *arrow.Schema, lk,
 	j.side[0], j.side[1] = map[string]*joinKey{}, map[string]*joinKey{}
 	ks := make([]string, len(lk))
 	for i := range lk {
-		ks[i] = fmt.Sprintf("#%d = #%d", lk[i], rk[i])
+		ks[i] = fmt.Sprintf("left#%d = right#%d", lk[i], rk[i])
 	}
 	j.keyNames = strings.Join(ks, " AND ")
 	return j, nil
