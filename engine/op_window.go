@@ -123,7 +123,7 @@ func (w *WindowAssign) Push(ctx context.Context, _ int, in arrow.RecordBatch, em
 			ReportDeadLetter(ctx, core.DeadLetter{
 				Source: w.source, Partition: "", Offset: -1,
 				Reason: fmt.Sprintf("late event: event time %s is in a window closed by the watermark %s (grace %s)",
-					time.UnixMicro(t).UTC().Format("2006-01-02 15:04:05.999999"), time.UnixMicro(w.wm).UTC().Format("2006-01-02 15:04:05.999999"),
+					time.UnixMicro(t).UTC().Format("2006-01-02 15:04:05.999999"), wmText(w.wm),
 					time.Duration(w.grace)*time.Microsecond),
 				Raw: []byte(rowText(in, r)),
 			})
@@ -231,4 +231,12 @@ type WindowClose struct {
 	Offset      int64 // microseconds added to that key to get window_end
 	Grace       int64 // microseconds
 	EmitOnClose bool
+}
+
+// wmText renders a watermark for people.
+func wmText(wm int64) string {
+	if wm == math.MaxInt64 {
+		return "+infinity (the bounded input ended)"
+	}
+	return time.UnixMicro(wm).UTC().Format("2006-01-02 15:04:05.999999")
 }

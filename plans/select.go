@@ -163,10 +163,11 @@ type rel struct {
 	key  []int
 	win  *winInfo  // set when the columns include a window's bounds
 	rank *rankInfo // set when a column is a ROW_NUMBER()
+	sess *sessInfo // set for a SESSION(..) relation, until its aggregate
 }
 
 func filterRel(in *rel, pred engine.Expr) *rel {
-	return &rel{cols: in.cols, key: in.key, win: in.win, rank: in.rank, node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
+	return &rel{cols: in.cols, key: in.key, win: in.win, rank: in.rank, sess: in.sess, node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
 		return engine.NewFilter(mem, s[0], pred), nil
 	}}}
 }
@@ -407,6 +408,9 @@ func (b *binder) selectCore(sel *pg.SelectStmt) (*rel, error) {
 			if e.Type().Name != core.Boolean.Name {
 				return nil, errAt(location(c), "write a comparison, e.g. x > 0", "argument of WHERE must be boolean, not %s", e.Type().Name)
 			}
+			if in.sess != nil && (refersTo(e, in.sess.start) || refersTo(e, in.sess.end)) {
+				return nil, errAt(location(c), "filter the session rows with HAVING, or in an enclosing query", "WHERE cannot use the window bounds of SESSION (they exist only after grouping)")
+			}
 			if pred == nil {
 				pred = e
 			} else {
@@ -429,6 +433,8 @@ func (b *binder) selectCore(sel *pg.SelectStmt) (*rel, error) {
 		out, err = b.grouped(sel, in, sc)
 	} else if hasRowNumber {
 		out, err = b.rowNumber(sel, in, sc)
+	} else if in.sess != nil {
+		return nil, &Error{Pos: -1, Msg: "SESSION windows need GROUP BY window_start or window_end", Hint: "SELECT user_id, window_start, count(*) FROM SESSION(src, ts, INTERVAL '5' MINUTE) GROUP BY user_id, window_start"}
 	} else {
 		out, err = b.plain(sel, in, sc)
 	}
@@ -528,6 +534,26 @@ func (b *binder) grouped(sel *pg.SelectStmt, in *rel, sc *scope) (*rel, error) {
 		}
 		ag.keyNames = append(ag.keyNames, kn)
 	}
+	var sessOther []engine.Expr
+	if in.sess != nil {
+		_, other, err := b.sessionAgg(in, ag)
+		if err != nil {
+			return nil, err
+		}
+		var otherNames []string
+		for _, o := range other {
+			for i, k := range ag.keys {
+				if k == o {
+					otherNames = append(otherNames, ag.keyNames[i])
+				}
+			}
+		}
+		sessOther = other
+		ag.keys = append(append([]engine.Expr(nil), other...),
+			&engine.ColRef{Index: in.sess.start, Name: "window_start", T: core.Timestamp},
+			&engine.ColRef{Index: in.sess.end, Name: "window_end", T: core.Timestamp})
+		ag.keyNames = append(otherNames, "window_start", "window_end")
+	}
 	var post []engine.Expr
 	var names []string
 	keyOut := make([]int, len(ag.keys))
@@ -562,13 +588,12 @@ func (b *binder) grouped(sel *pg.SelectStmt, in *rel, sc *scope) (*rel, error) {
 	if err := checkDup(sel, names); err != nil {
 		return nil, err
 	}
+	if in.sess != nil {
+		return b.buildSession(in, ag, sessOther, post, names, having, keyOut)
+	}
 	// Keys, then aggregate arguments, over the input.
 	pre := append(append([]engine.Expr(nil), ag.keys...), ag.args...)
-	preNames := make([]string, len(pre))
-	for i := range pre {
-		preNames[i] = fmt.Sprintf("_c%d", i)
-	}
-	preRel := projectRel(in, pre, preNames)
+	preRel := projectRel(in, pre, exprNames(pre))
 	keys := make([]int, len(ag.keys))
 	for i := range keys {
 		keys[i] = i
@@ -642,4 +667,62 @@ func conjuncts(n *pg.Node) []*pg.Node {
 		return out
 	}
 	return []*pg.Node{n}
+}
+
+// buildSession lowers a SESSION aggregation: a projection of the other keys,
+// the event time and the aggregates' arguments, then SessionAgg.
+func (b *binder) buildSession(in *rel, ag *aggScope, other []engine.Expr, post []engine.Expr, names []string, having engine.Expr, keyOut []int) (*rel, error) {
+	ss := in.sess
+	pre := append(append([]engine.Expr(nil), other...), &engine.ColRef{Index: ss.ts, Name: "ts", T: core.Timestamp})
+	pre = append(pre, ag.args...)
+	preRel := projectRel(in, pre, exprNames(pre))
+	aggs := append([]engine.AggSpec(nil), ag.aggs...)
+	for i := range aggs {
+		if aggs[i].Arg >= 0 {
+			aggs[i].Arg += len(other) + 1
+		}
+	}
+	cols := make([]core.Column, 0, len(ag.keys)+len(aggs))
+	for i, k := range ag.keys {
+		cols = append(cols, core.Column{Name: ag.keyNames[i], Type: k.Type()})
+	}
+	for _, a := range aggs {
+		cols = append(cols, core.Column{Name: a.Name, Type: a.T})
+	}
+	keys := make([]int, len(ag.keys))
+	for i := range keys {
+		keys[i] = i
+	}
+	eowc := b.emitOnClose
+	if eowc {
+		b.closedAgg = true
+	}
+	nk, keyNames := len(other), ag.keyNames[:len(other)]
+	aggRel := &rel{cols: cols, key: keys, node: &lop{ins: []*rel{preRel}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
+		return engine.NewSessionAgg(mem, s[0], nk, keyNames, ss.gap, ss.grace, aggs, eowc, ss.source)
+	}}}
+	if having != nil {
+		aggRel = filterRel(aggRel, having)
+	}
+	out := projectRel(aggRel, post, names)
+	for _, k := range keyOut {
+		if k < 0 {
+			out.key = nil
+		}
+	}
+	return out, nil
+}
+
+// exprNames names computed columns: a column keeps its name, anything else
+// is _cN.
+func exprNames(es []engine.Expr) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		if cr, ok := e.(*engine.ColRef); ok {
+			out[i] = cr.Name
+		} else {
+			out[i] = fmt.Sprintf("_c%d", i)
+		}
+	}
+	return out
 }

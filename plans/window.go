@@ -49,7 +49,7 @@ func (b *binder) windowFunc(rf *pg.RangeFunction) (*rel, *scope, error) {
 	case "hop":
 		kind, want = engine.Hop, 4
 	case "session":
-		return nil, nil, unsupported(fc.Location, "SESSION windows")
+		kind, want = "SESSION", 3
 	default:
 		return nil, nil, unsupported(fc.Location, "table function "+name+"() in FROM")
 	}
@@ -69,8 +69,11 @@ func (b *binder) windowFunc(rf *pg.RangeFunction) (*rel, *scope, error) {
 		grace, pos = pos[want], pos[:want]
 	}
 	usage := "TUMBLE(source, time_column, INTERVAL '10' SECOND [, grace])"
-	if kind == engine.Hop {
+	switch kind {
+	case engine.Hop:
 		usage = "HOP(source, time_column, slide, size [, grace])"
+	case "SESSION":
+		usage = "SESSION(source, time_column, gap [, grace])"
 	}
 	if len(pos) != want {
 		return nil, nil, errAt(fc.Location, "write "+usage, "%s takes %d arguments, got %d", strings.ToUpper(name), want, len(pos))
@@ -125,14 +128,28 @@ func (b *binder) windowFunc(rf *pg.RangeFunction) (*rel, *scope, error) {
 	}
 	cols := append(append([]core.Column(nil), in.cols...), core.Column{Name: "window_start", Type: core.Timestamp}, core.Column{Name: "window_end", Type: core.Timestamp})
 	tsIdx := ts.Index
-	out := &rel{cols: cols, win: &winInfo{start: len(in.cols), end: len(in.cols) + 1, size: size.Microseconds(), grace: g.Microseconds()},
-		node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
-			return engine.NewWindowAssign(mem, s[0], kind, tsIdx, size, slide, g, relName)
-		}}}
 	name = relName
 	if rf.Alias != nil {
 		name = rf.Alias.Aliasname
 	}
+	if kind == "SESSION" {
+		// Sessions are found per GROUP BY key by the aggregate itself
+		// (SessionAgg); until then the bounds are NULL placeholders.
+		exprs := make([]engine.Expr, 0, len(cols))
+		names := make([]string, 0, len(cols))
+		for i, c := range in.cols {
+			exprs, names = append(exprs, &engine.ColRef{Index: i, Name: c.Name, T: c.Type}), append(names, c.Name)
+		}
+		exprs = append(exprs, &engine.Const{T: core.Timestamp}, &engine.Const{T: core.Timestamp})
+		names = append(names, "window_start", "window_end")
+		out := projectRel(in, exprs, names)
+		out.sess = &sessInfo{start: len(in.cols), end: len(in.cols) + 1, ts: tsIdx, gap: size, grace: g, source: relName}
+		return out, &scope{entries: []scopeEntry{{name: name, cols: cols}}}, nil
+	}
+	out := &rel{cols: cols, win: &winInfo{start: len(in.cols), end: len(in.cols) + 1, size: size.Microseconds(), grace: g.Microseconds()},
+		node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
+			return engine.NewWindowAssign(mem, s[0], kind, tsIdx, size, slide, g, relName)
+		}}}
 	return out, &scope{entries: []scopeEntry{{name: name, cols: cols}}}, nil
 }
 
@@ -231,4 +248,51 @@ func parseInterval(text, unit string) (time.Duration, error) {
 		total += time.Duration(n * float64(u))
 	}
 	return total, nil
+}
+
+// sessInfo marks a relation read through SESSION(..): its window bounds
+// are computed by the aggregate grouped by them.
+type sessInfo struct {
+	start, end, ts int
+	gap, grace     time.Duration
+	source         string
+}
+
+// sessionAgg binds the aggregation of a SESSION relation: the GROUP BY keys
+// other than the window bounds, then window_start and window_end, then the
+// aggregates, computed by SessionAgg.
+func (b *binder) sessionAgg(in *rel, ag *aggScope) (*rel, []engine.Expr, error) {
+	ss := in.sess
+	var other []engine.Expr
+	hasWin := false
+	for _, k := range ag.keys {
+		cr, ok := k.(*engine.ColRef)
+		if ok && (cr.Index == ss.start || cr.Index == ss.end) {
+			hasWin = true
+			continue
+		}
+		if refersTo(k, ss.start) || refersTo(k, ss.end) {
+			return nil, nil, &Error{Pos: -1, Msg: "GROUP BY an expression of a session's window bounds is not supported", Hint: "group by window_start or window_end themselves"}
+		}
+		other = append(other, k)
+	}
+	if !hasWin {
+		return nil, nil, &Error{Pos: -1, Msg: "SESSION windows need GROUP BY window_start or window_end", Hint: "GROUP BY user_id, window_start"}
+	}
+	return nil, other, nil
+}
+
+// refersTo reports whether e reads column idx.
+func refersTo(e engine.Expr, idx int) bool {
+	switch x := e.(type) {
+	case *engine.ColRef:
+		return x.Index == idx
+	case *engine.Binary:
+		return refersTo(x.L, idx) || refersTo(x.R, idx)
+	case *engine.Unary:
+		return refersTo(x.X, idx)
+	case *engine.Cast:
+		return refersTo(x.X, idx)
+	}
+	return false
 }
