@@ -31,6 +31,12 @@ run: build
 	@echo '$$ strata query -c $(QUICK) "SELECT category, sum(bids) AS bids, sum(volume) AS volume FROM bids_per_auction JOIN auction_info USING (auction) GROUP BY 1 ORDER BY 1"'
 	@$(BIN) query -c $(QUICK) "SELECT category, sum(bids) AS bids, sum(volume) AS volume FROM bids_per_auction JOIN auction_info USING (auction) GROUP BY 1 ORDER BY 1"
 	@echo
+	@echo '$$ strata query -c $(QUICK) "SELECT * FROM bids_per_minute ORDER BY window_start LIMIT 5"'
+	@$(BIN) query -c $(QUICK) "SELECT * FROM bids_per_minute ORDER BY window_start LIMIT 5"
+	@echo
+	@echo '$$ strata query -c $(QUICK) "SELECT * FROM top_bids WHERE auction = 3 ORDER BY rank"'
+	@$(BIN) query -c $(QUICK) "SELECT * FROM top_bids WHERE auction = 3 ORDER BY rank"
+	@echo
 	@echo '$$ strata get -c $(QUICK) bids_per_auction 3'
 	@$(BIN) get -c $(QUICK) bids_per_auction 3
 	@echo
