@@ -190,3 +190,13 @@ func (d *Dataflow) HoldsWindows() bool {
 	}
 	return false
 }
+
+// Operators returns the dataflow's operators, inputs before consumers; the
+// index of an operator is stable for a given plan (checkpoints use it).
+func (d *Dataflow) Operators() []Operator {
+	out := make([]Operator, len(d.order))
+	for i, n := range d.order {
+		out[i] = n.op
+	}
+	return out
+}

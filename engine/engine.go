@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/stratadb/strata/engine/core"
 )
 
@@ -119,6 +122,7 @@ type Engine struct {
 	rowsIn      atomic.Int64
 	deadLetters atomic.Int64
 
+	state   *StateStore         // operator checkpoints; nil when some operator cannot checkpoint
 	maxTime map[string]int64    // per source with event time: the largest seen (µs)
 	srcOf   map[string][]string // view -> the sources with event time it reads, transitively
 	final   bool                // the last logged epoch was final
@@ -219,6 +223,12 @@ func New(opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 	e.log = log
+	if e.checkpointable() {
+		if e.state, err = OpenStateStore(filepath.Join(cfg.dataDir, "state")); err != nil {
+			log.Close()
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -235,7 +245,7 @@ func (e *Engine) Close() error {
 			v.Flow.Close()
 		}
 	}
-	return e.log.Close()
+	return errors.Join(e.state.Close(), e.log.Close())
 }
 
 // DeadLetterDef is the definition of the dead-letter view.
@@ -309,6 +319,9 @@ func (e *Engine) Run(ctx context.Context, untilIdle bool) error {
 					if err := e.runEpoch(ctx, ep, core.Offsets{}, e.cfg.backends, true); err != nil {
 						return err
 					}
+					if err := e.checkpoint(ep); err != nil {
+						return err
+					}
 					last = ep
 				}
 				e.cfg.log.Info("sources idle; stopping", "epoch", last)
@@ -325,6 +338,9 @@ func (e *Engine) Run(ctx context.Context, untilIdle bool) error {
 		}
 		e.final = false
 		if err := e.runEpoch(ctx, ep, offs, e.cfg.backends, true); err != nil {
+			return err
+		}
+		if err := e.checkpoint(ep); err != nil {
 			return err
 		}
 		last = ep
@@ -436,6 +452,10 @@ func (e *Engine) recover(ctx context.Context) (core.Epoch, error) {
 	for _, v := range e.cfg.views {
 		stateful = stateful || v.Flow.Stateful()
 	}
+	ckpt, err := e.restore(minC, last)
+	if err != nil {
+		return 0, err
+	}
 	pos := map[string]core.Positions{}
 	err = e.log.Each(func(ep core.Epoch, offs core.Offsets) error {
 		for s, p := range offs.End() {
@@ -450,6 +470,9 @@ func (e *Engine) recover(ctx context.Context) (core.Epoch, error) {
 		if err != nil {
 			return err
 		}
+		if ep <= ckpt {
+			return nil // the restored checkpoint covers it
+		}
 		e.final = final
 		if ep <= minC && !stateful {
 			return nil
@@ -460,7 +483,10 @@ func (e *Engine) recover(ctx context.Context) (core.Epoch, error) {
 				targets = append(targets, b)
 			}
 		}
-		return e.runEpoch(ctx, ep, offs, targets, len(targets) > 0)
+		if err := e.runEpoch(ctx, ep, offs, targets, len(targets) > 0); err != nil {
+			return err
+		}
+		return e.checkpoint(ep)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("engine: recover: %w", err)
@@ -646,4 +672,96 @@ func topoViews(byName map[string]*ViewSpec) ([]*ViewSpec, error) {
 		}
 	}
 	return order, nil
+}
+
+// checkpointable reports whether every stateful operator can checkpoint.
+func (e *Engine) checkpointable() bool {
+	for _, v := range e.cfg.views {
+		if v.Flow == nil {
+			return false
+		}
+		for _, op := range v.Flow.Operators() {
+			if _, ok := op.(Checkpointer); op.Stateful() && !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// engineState is the engine's own state in a checkpoint.
+type engineState struct {
+	MaxTime map[string]int64 `json:"max_time"`
+	Final   bool             `json:"final"`
+}
+
+// checkpoint saves the state every operator changed, with epoch ep, after
+// every backend committed ep.
+func (e *Engine) checkpoint(ep core.Epoch) error {
+	if e.state == nil {
+		return nil
+	}
+	b := e.state.db.NewBatch()
+	defer b.Close()
+	for _, v := range e.cfg.views {
+		for i, op := range v.Flow.Operators() {
+			if c, ok := op.(Checkpointer); ok {
+				if err := c.Checkpoint(prefixWriter{b: b, prefix: opPrefix(v.Def.Name, i)}); err != nil {
+					return fmt.Errorf("engine: checkpoint view %q: %w", v.Def.Name, err)
+				}
+			}
+		}
+	}
+	es, _ := json.Marshal(engineState{MaxTime: e.maxTime, Final: e.final})
+	_ = b.Set(stateEngKey, es, nil)
+	_ = b.Set(stateEpochKey, binary.BigEndian.AppendUint64(nil, uint64(ep)), nil)
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("engine: checkpoint epoch %d: %w", ep, err)
+	}
+	return nil
+}
+
+// restore loads the last checkpoint when it is usable (not ahead of any
+// backend, nor of the log) and returns its epoch; 0 means recovery replays
+// from the first epoch.
+func (e *Engine) restore(minC, last core.Epoch) (core.Epoch, error) {
+	if e.state == nil {
+		return 0, nil
+	}
+	s, err := e.state.Epoch()
+	if err != nil {
+		return 0, fmt.Errorf("engine: read state store: %w", err)
+	}
+	if s == 0 {
+		return 0, nil
+	}
+	if s > minC || s > last {
+		// A backend lost epochs (or the log was replaced): rebuild from
+		// the start so the backend gets them again.
+		e.cfg.log.Warn("state checkpoint is ahead of a backend; rebuilding state from the epoch log", "checkpoint", s, "min_committed", minC)
+		return 0, e.state.Reset()
+	}
+	for _, v := range e.cfg.views {
+		for i, op := range v.Flow.Operators() {
+			if c, ok := op.(Checkpointer); ok {
+				if err := c.Restore(prefixReader{db: e.state.db, prefix: opPrefix(v.Def.Name, i)}); err != nil {
+					return 0, fmt.Errorf("engine: restore view %q: %w", v.Def.Name, err)
+				}
+			}
+		}
+	}
+	raw, closer, err := e.state.db.Get(stateEngKey)
+	if err == nil {
+		var es engineState
+		jerr := json.Unmarshal(raw, &es)
+		closer.Close()
+		if jerr != nil {
+			return 0, fmt.Errorf("engine: restore engine state: %w", jerr)
+		}
+		if es.MaxTime != nil {
+			e.maxTime = es.MaxTime
+		}
+		e.final = es.Final
+	}
+	return s, nil
 }

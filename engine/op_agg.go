@@ -68,6 +68,7 @@ type GroupAgg struct {
 	wm      int64
 	lastWM  int64
 	pending map[string]*group // EmitOnClose: changed groups whose window is open
+	changed map[string]bool   // groups changed since the last checkpoint
 }
 
 // SetWindow makes the aggregate window-aware (see WindowClose).
@@ -127,7 +128,7 @@ func NewGroupAgg(mem memory.Allocator, in *arrow.Schema, keys []int, keyNames []
 		fs = append(fs, arrow.Field{Name: a.Name, Type: a.T.Arrow, Nullable: true})
 	}
 	fs = append(fs, core.WeightField)
-	g := &GroupAgg{mem: mem, keys: keys, aggs: aggs, schema: arrow.NewSchema(fs, nil), groups: map[string]*group{}, argFloat: make([]bool, len(aggs)), wm: NoWatermark, lastWM: NoWatermark}
+	g := &GroupAgg{mem: mem, keys: keys, aggs: aggs, schema: arrow.NewSchema(fs, nil), groups: map[string]*group{}, argFloat: make([]bool, len(aggs)), wm: NoWatermark, lastWM: NoWatermark, changed: map[string]bool{}}
 	for i, a := range aggs {
 		g.argFloat[i] = a.Arg >= 0 && in.Field(a.Arg).Type.ID() == arrow.FLOAT64
 	}
@@ -136,6 +137,7 @@ func NewGroupAgg(mem memory.Allocator, in *arrow.Schema, keys []int, keyNames []
 		g.groups[""] = gr
 		gr.dirty = true
 		g.dirty = append(g.dirty, gr)
+		g.changed[""] = true
 	}
 	return g, nil
 }
@@ -214,6 +216,7 @@ func (g *GroupAgg) Push(_ context.Context, _ int, in arrow.RecordBatch, _ Emit) 
 		if !gr.dirty {
 			gr.dirty = true
 			g.dirty = append(g.dirty, gr)
+			g.changed[gr.key] = true
 		}
 		wt := w[r]
 		gr.rows += wt
@@ -508,6 +511,7 @@ func (g *GroupAgg) emitClosed(emit Emit) error {
 		gr := g.pending[k]
 		delete(g.pending, k)
 		delete(g.groups, k)
+		g.changed[k] = true
 		if nw := g.row(gr); nw != nil {
 			appendRow(bld, nw)
 			bld.Field(wcol).(*array.Int64Builder).Append(1)
@@ -534,6 +538,131 @@ func (g *GroupAgg) purgeClosed() {
 		}
 		if g.closed(gr) {
 			delete(g.groups, k)
+			g.changed[k] = true
 		}
 	}
+}
+
+// Checkpoint implements Checkpointer: every group changed since the last
+// checkpoint is written (or deleted when it is gone).
+func (g *GroupAgg) Checkpoint(w StateWriter) error {
+	var buf []byte
+	for k := range g.changed {
+		gr, ok := g.groups[k]
+		if !ok {
+			w.Delete([]byte(k))
+			continue
+		}
+		buf = buf[:0]
+		buf = binary.AppendUvarint(buf, uint64(len(gr.keyVals)))
+		for _, v := range gr.keyVals {
+			buf = appendValue(buf, v)
+		}
+		buf = binary.AppendVarint(buf, gr.rows)
+		for i := range g.aggs {
+			buf = binary.AppendVarint(buf, gr.cnt[i])
+			buf = binary.AppendVarint(buf, gr.isum[i])
+			buf = binary.BigEndian.AppendUint64(buf, math.Float64bits(gr.fsum[i]))
+			if gr.vals == nil || gr.vals[i] == nil {
+				buf = append(buf, 0)
+				continue
+			}
+			buf = append(buf, 1)
+			buf = binary.AppendUvarint(buf, uint64(len(gr.vals[i])))
+			for v, n := range gr.vals[i] {
+				buf = appendValue(buf, v)
+				buf = binary.AppendVarint(buf, n)
+			}
+		}
+		if gr.out == nil {
+			buf = append(buf, 0)
+		} else {
+			buf = append(buf, 1)
+			for _, v := range gr.out {
+				buf = appendValue(buf, v)
+			}
+		}
+		if _, waiting := g.pending[k]; waiting {
+			buf = append(buf, 1)
+		} else {
+			buf = append(buf, 0)
+		}
+		w.Set([]byte(k), buf)
+	}
+	clear(g.changed)
+	return nil
+}
+
+// Restore implements Checkpointer.
+func (g *GroupAgg) Restore(r StateReader) error {
+	g.dirty = g.dirty[:0]
+	clear(g.changed)
+	if len(g.keys) == 0 {
+		delete(g.groups, "")
+	}
+	err := r.Scan(func(k, v []byte) error {
+		d := &decoder{b: v}
+		nk := int(d.uvarint())
+		gr := g.newGroup(string(k), nil)
+		gr.keyVals = make([]any, nk)
+		for i := range gr.keyVals {
+			gr.keyVals[i] = d.value()
+		}
+		gr.rows = d.varint()
+		for i, a := range g.aggs {
+			gr.cnt[i] = d.varint()
+			gr.isum[i] = d.varint()
+			if len(d.b) < 9 {
+				d.fail()
+				break
+			}
+			gr.fsum[i] = math.Float64frombits(binary.BigEndian.Uint64(d.b))
+			has := d.b[8]
+			d.b = d.b[9:]
+			if has == 1 {
+				n := int(d.uvarint())
+				m := map[any]int64{}
+				for j := 0; j < n && d.err == nil; j++ {
+					val := d.value()
+					if t, ok := val.(time.Time); ok {
+						val = t.UnixMicro()
+					}
+					m[val] = d.varint()
+				}
+				if a.Kind.keepsValues() {
+					gr.vals[i] = m
+				}
+			}
+		}
+		if len(d.b) == 0 {
+			d.fail()
+		} else {
+			has := d.b[0]
+			d.b = d.b[1:]
+			if has == 1 {
+				gr.out = make([]any, len(gr.keyVals)+len(g.aggs))
+				for i := range gr.out {
+					gr.out[i] = d.value()
+				}
+			}
+		}
+		if len(d.b) == 1 && d.b[0] == 1 {
+			g.pending[gr.key] = gr
+		}
+		if d.err != nil {
+			return fmt.Errorf("engine: restore group %x: %w", k, d.err)
+		}
+		g.groups[gr.key] = gr
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if _, ok := g.groups[""]; !ok && len(g.keys) == 0 {
+		gr := g.newGroup("", nil)
+		g.groups[""] = gr
+		gr.dirty = true
+		g.dirty = append(g.dirty, gr)
+	}
+	return nil
 }
