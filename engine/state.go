@@ -101,8 +101,12 @@ type prefixWriter struct {
 	prefix []byte
 }
 
-func (w prefixWriter) Set(k, v []byte) { _ = w.b.Set(append(append([]byte(nil), w.prefix...), k...), v, nil) }
-func (w prefixWriter) Delete(k []byte) { _ = w.b.Delete(append(append([]byte(nil), w.prefix...), k...), nil) }
+func (w prefixWriter) Set(k, v []byte) {
+	_ = w.b.Set(append(append([]byte(nil), w.prefix...), k...), v, nil)
+}
+func (w prefixWriter) Delete(k []byte) {
+	_ = w.b.Delete(append(append([]byte(nil), w.prefix...), k...), nil)
+}
 
 type prefixReader struct {
 	db     *pebble.DB

@@ -1,7 +1,7 @@
 package engine
 
 import (
-		"fmt"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
