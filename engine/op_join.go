@@ -42,6 +42,7 @@ type Join struct {
 	bld         *array.RecordBuilder
 	wb          *array.Int64Builder
 	keyNames    string
+	changed     [2]map[string]bool // per side, keys changed since the last checkpoint
 }
 
 type joinKey struct {
@@ -74,6 +75,7 @@ func NewJoin(mem memory.Allocator, kind JoinKind, left, right *arrow.Schema, lk,
 	j := &Join{mem: mem, kind: kind, lk: lk, rk: rk, nl: ld.NumFields(), nr: rd.NumFields(),
 		schema: arrow.NewSchema(fs, nil)}
 	j.side[0], j.side[1] = map[string]*joinKey{}, map[string]*joinKey{}
+	j.changed[0], j.changed[1] = map[string]bool{}, map[string]bool{}
 	ks := make([]string, len(lk))
 	for i := range lk {
 		ks[i] = fmt.Sprintf("left#%d = right#%d", lk[i], rk[i])
@@ -168,6 +170,7 @@ func (j *Join) Push(_ context.Context, port int, in arrow.RecordBatch, emit Emit
 		if j.outer(me) && (theirs == nil || theirs.total <= 0) {
 			j.appendPair(me, vals, nil, wt)
 		}
+		j.changed[me][string(j.buf)] = true
 		mine := j.side[me][string(j.buf)]
 		if mine == nil {
 			mine = &joinKey{rows: map[string]*joinRow{}}
@@ -262,4 +265,60 @@ func (u *Union) Push(_ context.Context, _ int, in arrow.RecordBatch, emit Emit) 
 	out := array.NewRecordBatch(u.schema, in.Columns(), in.NumRows())
 	defer out.Release()
 	return emit(out)
+}
+
+// Checkpoint implements Checkpointer: per side, the rows of every key
+// changed since the last checkpoint.
+func (j *Join) Checkpoint(w StateWriter) error {
+	var buf []byte
+	for s := 0; s < 2; s++ {
+		for k := range j.changed[s] {
+			key := append([]byte{byte(s)}, k...)
+			jk, ok := j.side[s][k]
+			if !ok {
+				w.Delete(key)
+				continue
+			}
+			buf = binary.AppendVarint(buf[:0], jk.total)
+			buf = binary.AppendUvarint(buf, uint64(len(jk.rows)))
+			for id, r := range jk.rows {
+				buf = binary.AppendUvarint(buf, uint64(len(id)))
+				buf = append(buf, id...)
+				buf = binary.AppendVarint(buf, r.w)
+				buf = appendRowVals(buf, r.vals)
+			}
+			w.Set(key, buf)
+		}
+		clear(j.changed[s])
+	}
+	return nil
+}
+
+// Restore implements Checkpointer.
+func (j *Join) Restore(r StateReader) error {
+	return r.Scan(func(k, v []byte) error {
+		if len(k) == 0 || k[0] > 1 {
+			return fmt.Errorf("engine: join state key %x", k)
+		}
+		d := &decoder{b: v}
+		jk := &joinKey{total: d.varint(), rows: map[string]*joinRow{}}
+		n := int(d.uvarint())
+		for i := 0; i < n && d.err == nil; i++ {
+			l := d.uvarint()
+			if uint64(len(d.b)) < l {
+				d.fail()
+				break
+			}
+			id := string(d.b[:l])
+			d.b = d.b[l:]
+			row := &joinRow{w: d.varint()}
+			row.vals = d.rowVals()
+			jk.rows[id] = row
+		}
+		if d.err != nil {
+			return fmt.Errorf("engine: restore join state: %w", d.err)
+		}
+		j.side[k[0]][string(k[1:])] = jk
+		return nil
+	})
 }

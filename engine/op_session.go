@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"sort"
@@ -39,6 +40,7 @@ type SessionAgg struct {
 	dirty       []*sessKey
 	buf         []byte
 	source      string
+	changed     map[string]bool // keys changed since the last checkpoint
 }
 
 type sessKey struct {
@@ -75,7 +77,7 @@ func NewSessionAgg(mem memory.Allocator, in *arrow.Schema, nkeys int, keyNames [
 	}
 	fs = append(fs, core.WeightField)
 	return &SessionAgg{mem: mem, nkeys: nkeys, gap: gap.Microseconds(), grace: grace.Microseconds(), aggs: aggs,
-		schema: arrow.NewSchema(fs, nil), wm: NoWatermark, emitOnClose: emitOnClose, keys: map[string]*sessKey{}, source: source}, nil
+		schema: arrow.NewSchema(fs, nil), wm: NoWatermark, emitOnClose: emitOnClose, keys: map[string]*sessKey{}, source: source, changed: map[string]bool{}}, nil
 }
 
 func (s *SessionAgg) Schema() *arrow.Schema { return s.schema }
@@ -259,6 +261,7 @@ func (s *SessionAgg) EndEpoch(_ context.Context, emit Emit) error {
 	}
 	for _, sk := range touched {
 		sk.dirty = false
+		s.changed[sk.id] = true
 		next := map[string][]any{}
 		for _, sess := range s.sessions(sk) {
 			end := sess[len(sess)-1].ts + s.gap
@@ -312,4 +315,71 @@ func (s *SessionAgg) EndEpoch(_ context.Context, emit Emit) error {
 		return nil
 	}
 	return emit(rec)
+}
+
+// Checkpoint implements Checkpointer: the events and emitted sessions of
+// every key changed since the last checkpoint.
+func (s *SessionAgg) Checkpoint(w StateWriter) error {
+	var buf []byte
+	for k := range s.changed {
+		sk, ok := s.keys[k]
+		if !ok {
+			w.Delete([]byte(k))
+			continue
+		}
+		buf = appendRowVals(buf[:0], sk.kvals)
+		buf = binary.AppendUvarint(buf, uint64(len(sk.rows)))
+		for id, r := range sk.rows {
+			buf = binary.AppendUvarint(buf, uint64(len(id)))
+			buf = append(buf, id...)
+			buf = binary.AppendVarint(buf, r.ts)
+			buf = binary.AppendVarint(buf, r.w)
+			buf = appendRowVals(buf, r.vals)
+		}
+		buf = binary.AppendUvarint(buf, uint64(len(sk.out)))
+		for start, row := range sk.out {
+			buf = binary.AppendUvarint(buf, uint64(len(start)))
+			buf = append(buf, start...)
+			buf = appendRowVals(buf, row)
+		}
+		w.Set([]byte(k), buf)
+	}
+	clear(s.changed)
+	return nil
+}
+
+// Restore implements Checkpointer.
+func (s *SessionAgg) Restore(r StateReader) error {
+	return r.Scan(func(k, v []byte) error {
+		d := &decoder{b: v}
+		sk := &sessKey{id: string(k), rows: map[string]*sessRow{}, out: map[string][]any{}}
+		sk.kvals = d.rowVals()
+		str := func() string {
+			l := d.uvarint()
+			if uint64(len(d.b)) < l {
+				d.fail()
+				return ""
+			}
+			x := string(d.b[:l])
+			d.b = d.b[l:]
+			return x
+		}
+		n := int(d.uvarint())
+		for i := 0; i < n && d.err == nil; i++ {
+			id := str()
+			row := &sessRow{ts: d.varint(), w: d.varint()}
+			row.vals = d.rowVals()
+			sk.rows[id] = row
+		}
+		m := int(d.uvarint())
+		for i := 0; i < m && d.err == nil; i++ {
+			start := str()
+			sk.out[start] = d.rowVals()
+		}
+		if d.err != nil {
+			return fmt.Errorf("engine: restore session state: %w", d.err)
+		}
+		s.keys[sk.id] = sk
+		return nil
+	})
 }

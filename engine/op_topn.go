@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"strings"
@@ -29,15 +30,16 @@ type SortKey struct {
 // Rows that tie on the ORDER BY keys are ordered by their whole value, so
 // the numbering is deterministic.
 type TopN struct {
-	mem    memory.Allocator
-	part   []int
-	order  []SortKey
-	limit  int64
-	schema *arrow.Schema
-	ncols  int
-	parts  map[string]*topPart
-	dirty  []*topPart
-	buf    []byte
+	mem     memory.Allocator
+	part    []int
+	order   []SortKey
+	limit   int64
+	schema  *arrow.Schema
+	ncols   int
+	parts   map[string]*topPart
+	dirty   []*topPart
+	buf     []byte
+	changed map[string]bool
 }
 
 type topPart struct {
@@ -66,7 +68,7 @@ func NewTopN(mem memory.Allocator, in *arrow.Schema, part []int, order []SortKey
 	fs := append([]arrow.Field(nil), core.DataSchema(in).Fields()...)
 	fs = append(fs, arrow.Field{Name: rankName, Type: arrow.PrimitiveTypes.Int64, Nullable: true}, core.WeightField)
 	return &TopN{mem: mem, part: part, order: order, limit: limit, schema: arrow.NewSchema(fs, nil),
-		ncols: len(fs) - 2, parts: map[string]*topPart{}}, nil
+		ncols: len(fs) - 2, parts: map[string]*topPart{}, changed: map[string]bool{}}, nil
 }
 
 func (t *TopN) Schema() *arrow.Schema { return t.schema }
@@ -106,6 +108,7 @@ func (t *TopN) Push(_ context.Context, _ int, in arrow.RecordBatch, _ Emit) erro
 		if !pt.dirty {
 			pt.dirty = true
 			t.dirty = append(t.dirty, pt)
+			t.changed[pt.key] = true
 		}
 		t.buf = t.buf[:0]
 		for c := 0; c < t.ncols; c++ {
@@ -227,4 +230,71 @@ func (t *TopN) EndEpoch(_ context.Context, emit Emit) error {
 		return nil
 	}
 	return emit(rec)
+}
+
+// Checkpoint implements Checkpointer: the rows and emitted ranks of every
+// partition changed since the last checkpoint.
+func (t *TopN) Checkpoint(w StateWriter) error {
+	var buf []byte
+	for k := range t.changed {
+		pt, ok := t.parts[k]
+		if !ok {
+			w.Delete([]byte(k))
+			continue
+		}
+		buf = binary.AppendUvarint(buf[:0], uint64(len(pt.rows)))
+		for _, r := range pt.rows {
+			buf = binary.AppendUvarint(buf, uint64(len(r.id)))
+			buf = append(buf, r.id...)
+			buf = binary.AppendVarint(buf, r.w)
+			buf = appendRowVals(buf, r.vals)
+		}
+		buf = binary.AppendUvarint(buf, uint64(len(pt.out)))
+		for _, o := range pt.out {
+			buf = binary.AppendUvarint(buf, uint64(len(o.id)))
+			buf = append(buf, o.id...)
+		}
+		w.Set([]byte(k), buf)
+	}
+	clear(t.changed)
+	return nil
+}
+
+// Restore implements Checkpointer.
+func (t *TopN) Restore(r StateReader) error {
+	return r.Scan(func(k, v []byte) error {
+		d := &decoder{b: v}
+		pt := &topPart{key: string(k), rows: map[string]*topRow{}}
+		readID := func() string {
+			l := d.uvarint()
+			if uint64(len(d.b)) < l {
+				d.fail()
+				return ""
+			}
+			id := string(d.b[:l])
+			d.b = d.b[l:]
+			return id
+		}
+		n := int(d.uvarint())
+		for i := 0; i < n && d.err == nil; i++ {
+			row := &topRow{id: readID()}
+			row.w = d.varint()
+			row.vals = d.rowVals()
+			pt.rows[row.id] = row
+		}
+		m := int(d.uvarint())
+		for i := 0; i < m && d.err == nil; i++ {
+			id := readID()
+			row, ok := pt.rows[id]
+			if !ok {
+				return fmt.Errorf("engine: restore top-N: ranked row missing from its partition")
+			}
+			pt.out = append(pt.out, topOut{id: id, vals: row.vals})
+		}
+		if d.err != nil {
+			return fmt.Errorf("engine: restore top-N state: %w", d.err)
+		}
+		t.parts[pt.key] = pt
+		return nil
+	})
 }

@@ -248,3 +248,25 @@ func (d *decoder) value() any {
 	d.fail()
 	return nil
 }
+
+// appendRowVals encodes a row of values with its length.
+func appendRowVals(buf []byte, vals []any) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(vals)))
+	for _, v := range vals {
+		buf = appendValue(buf, v)
+	}
+	return buf
+}
+
+func (d *decoder) rowVals() []any {
+	n := int(d.uvarint())
+	if n > len(d.b) {
+		d.fail()
+		return nil
+	}
+	out := make([]any, n)
+	for i := range out {
+		out[i] = d.value()
+	}
+	return out
+}

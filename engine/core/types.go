@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -27,7 +28,32 @@ var (
 	Bytea     = Type{"bytea", arrow.BinaryTypes.Binary}
 	Date      = Type{"date", arrow.FixedWidthTypes.Date32}
 	Timestamp = Type{"timestamp", &arrow.TimestampType{Unit: arrow.Microsecond}}
+	// Timestamptz is an instant, stored in UTC microseconds with the zone
+	// "UTC" on the Arrow type (sessions are UTC).
+	Timestamptz = Type{"timestamptz", &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}}
+	// Interval is a span of months, days and nanoseconds (Arrow's
+	// MonthDayNano interval); strata keeps microsecond precision.
+	Interval = Type{"interval", arrow.FixedWidthTypes.MonthDayNanoInterval}
 )
+
+// Decimal returns the type decimal(p,s), stored as Arrow decimal128. It
+// panics unless 1 <= p <= 38 and 0 <= s <= p; ParseType checks for callers.
+func Decimal(p, s int32) Type {
+	if p < 1 || p > 38 || s < 0 || s > p {
+		panic(fmt.Sprintf("core: invalid decimal(%d,%d)", p, s))
+	}
+	return Type{fmt.Sprintf("decimal(%d,%d)", p, s), &arrow.Decimal128Type{Precision: p, Scale: s}}
+}
+
+// intervalFields are the field qualifiers of Postgres' interval type
+// ("interval minute", "interval day to second"). ParseType returns Interval
+// for them, under a Name that keeps the qualifier so that a binder can read
+// a literal such as INTERVAL '10' MINUTE; such names never name a column.
+var intervalFields = map[string]bool{
+	"year": true, "month": true, "day": true, "hour": true, "minute": true, "second": true,
+	"year to month": true, "day to hour": true, "day to minute": true, "day to second": true,
+	"hour to minute": true, "hour to second": true, "minute to second": true,
+}
 
 // typeAliases maps every accepted spelling to its type.
 var typeAliases = map[string]Type{
@@ -39,20 +65,65 @@ var typeAliases = map[string]Type{
 	"bytea": Bytea, "blob": Bytea, "bytes": Bytea,
 	"date":      Date,
 	"timestamp": Timestamp, "timestamp without time zone": Timestamp,
+	"timestamptz": Timestamptz, "timestamp with time zone": Timestamptz,
+	"interval": Interval,
+	// decimal and numeric without a precision are decimal(18,3), DuckDB's default.
+	"decimal": Decimal(18, 3), "numeric": Decimal(18, 3),
 }
 
 // TypeNames lists the canonical type names, for hints.
 func TypeNames() []string {
-	return []string{"boolean", "integer", "bigint", "double", "varchar", "bytea", "date", "timestamp"}
+	return []string{"boolean", "integer", "bigint", "double", "varchar", "bytea", "date", "timestamp", "timestamptz", "interval", "decimal(p,s)"}
 }
 
 // ParseType resolves a type name (case-insensitive, with the usual aliases).
 func ParseType(name string) (Type, error) {
-	t, ok := typeAliases[strings.ToLower(strings.TrimSpace(name))]
+	key := strings.Join(strings.Fields(strings.ToLower(name)), " ")
+	t, ok := typeAliases[key]
+	if !ok {
+		t, ok = parseParamType(key)
+	}
 	if !ok {
 		return Type{}, fmt.Errorf("core: unknown type %q (known: %s)", name, strings.Join(TypeNames(), ", "))
 	}
 	return t, nil
+}
+
+// parseParamType reads decimal(p[,s]) / numeric(p[,s]) and interval field
+// qualifiers; key is lower case with single spaces.
+func parseParamType(key string) (Type, bool) {
+	if f, ok := strings.CutPrefix(key, "interval "); ok && intervalFields[f] {
+		return Type{"interval " + f, Interval.Arrow}, true
+	}
+	for _, pre := range []string{"decimal", "numeric"} {
+		rest, ok := strings.CutPrefix(key, pre)
+		if !ok {
+			continue
+		}
+		rest = strings.TrimSpace(rest)
+		if !strings.HasPrefix(rest, "(") || !strings.HasSuffix(rest, ")") {
+			return Type{}, false
+		}
+		args := strings.Split(rest[1:len(rest)-1], ",")
+		if len(args) > 2 {
+			return Type{}, false
+		}
+		p, err := strconv.ParseInt(strings.TrimSpace(args[0]), 10, 32)
+		if err != nil {
+			return Type{}, false
+		}
+		var s int64
+		if len(args) == 2 {
+			if s, err = strconv.ParseInt(strings.TrimSpace(args[1]), 10, 32); err != nil {
+				return Type{}, false
+			}
+		}
+		if p < 1 || p > 38 || s < 0 || s > p {
+			return Type{}, false
+		}
+		return Decimal(int32(p), int32(s)), true
+	}
+	return Type{}, false
 }
 
 // TypeOf maps an Arrow type back to its SQL type.
@@ -73,7 +144,15 @@ func TypeOf(dt arrow.DataType) (Type, bool) {
 	case arrow.DATE32:
 		return Date, true
 	case arrow.TIMESTAMP:
+		if dt.(*arrow.TimestampType).TimeZone != "" {
+			return Timestamptz, true
+		}
 		return Timestamp, true
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		return Interval, true
+	case arrow.DECIMAL128:
+		d := dt.(*arrow.Decimal128Type)
+		return Decimal(d.Precision, d.Scale), true
 	}
 	return Type{}, false
 }

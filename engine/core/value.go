@@ -7,11 +7,13 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
 
 // ValueAt returns row i of arr as a Go value: nil for NULL, bool, int32,
-// int64, float64, string and []byte (both copied), time.Time (UTC) for date and
-// timestamp. It is for the read path (lookups, rendering), not the hot path.
+// int64, float64, string and []byte (both copied), time.Time (UTC) for date,
+// timestamp and timestamptz, arrow.MonthDayNanoInterval for interval and the
+// decimal text (a string) for decimal. It is for the read path (lookups, rendering), not the hot path.
 func ValueAt(arr arrow.Array, i int) any {
 	if arr.IsNull(i) {
 		return nil
@@ -54,6 +56,8 @@ func ValueAt(arr arrow.Array, i int) any {
 	case *array.Decimal128:
 		dt := a.DataType().(*arrow.Decimal128Type)
 		return a.Value(i).ToString(dt.Scale)
+	case *array.MonthDayNanoInterval:
+		return a.Value(i)
 	}
 	return fmt.Sprint(arr.ValueStr(i))
 }
@@ -74,6 +78,8 @@ func FormatValue(v any) string {
 		return x.Format("2006-01-02 15:04:05.999999")
 	case float64:
 		return fmt.Sprint(x)
+	case arrow.MonthDayNanoInterval:
+		return FormatInterval(x)
 	}
 	return fmt.Sprint(v)
 }
@@ -103,6 +109,15 @@ func AppendValue(b array.Builder, v any) {
 		bb.Append(arrow.Date32FromTime(v.(time.Time)))
 	case *array.TimestampBuilder:
 		bb.Append(arrow.Timestamp(v.(time.Time).UnixMicro()))
+	case *array.MonthDayNanoIntervalBuilder:
+		bb.Append(v.(arrow.MonthDayNanoInterval))
+	case *array.Decimal128Builder:
+		dt := bb.Type().(*arrow.Decimal128Type)
+		n, err := decimal128.FromString(v.(string), dt.Precision, dt.Scale)
+		if err != nil {
+			panic(fmt.Sprintf("core: AppendValue: %v", err))
+		}
+		bb.Append(n)
 	default:
 		panic(fmt.Sprintf("core: AppendValue: no case for %T", b))
 	}
@@ -114,4 +129,52 @@ func FormatDate(v any) string {
 		return t.Format("2006-01-02")
 	}
 	return FormatValue(v)
+}
+
+// FormatInterval renders an interval the way DuckDB casts one to text:
+// "1 year 2 months 3 days 04:05:06.789", "36:00:00", "-1 day 03:00:00";
+// the zero interval is "00:00:00". Nanoseconds below a microsecond are
+// dropped (strata keeps microsecond precision).
+func FormatInterval(iv arrow.MonthDayNanoInterval) string {
+	var b strings.Builder
+	unit := func(n int64, name string) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%d %s", n, name)
+		if n != 1 && n != -1 {
+			b.WriteByte('s')
+		}
+	}
+	if iv.Months != 0 {
+		y, m := iv.Months/12, iv.Months%12
+		if y != 0 {
+			unit(int64(y), "year")
+		}
+		if m != 0 {
+			unit(int64(m), "month")
+		}
+	}
+	if iv.Days != 0 {
+		unit(int64(iv.Days), "day")
+	}
+	us := iv.Nanoseconds / 1000
+	if us != 0 {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		u := uint64(us)
+		if us < 0 {
+			b.WriteByte('-')
+			u = uint64(-us)
+		}
+		const sec = 1_000_000
+		fmt.Fprintf(&b, "%02d:%02d:%02d", u/(3600*sec), u/(60*sec)%60, u/sec%60)
+		if f := u % sec; f != 0 {
+			b.WriteString(strings.TrimRight(fmt.Sprintf(".%06d", f), "0"))
+		}
+	} else if b.Len() == 0 {
+		b.WriteString("00:00:00")
+	}
+	return b.String()
 }
