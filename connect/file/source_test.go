@@ -389,7 +389,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, _ := read(t, src, r, 4096)
-	if len(rows) != 50 || rows[0] != "0|n0|2024-01-01|1" {
+	if len(rows) != 50 || rows[0] != "0|n0|2024-01-01 00:00:00|1" {
 		t.Fatalf("%d rows, first %q", len(rows), rows[0])
 	}
 	if err := src.Close(); err != nil {

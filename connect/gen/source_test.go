@@ -136,7 +136,7 @@ func TestValues(t *testing.T) {
 			t.Fatalf("varchar %q", f[4])
 		}
 		want := time.Date(2024, 3, 1, 23, 59, 59, 0, time.UTC).Add(time.Duration(r) * 250 * time.Millisecond)
-		if f[7] != core.FormatValue(want) || f[6] != want.Format("2006-01-02") {
+		if f[7] != core.FormatValue(want) || f[6] != want.Format("2006-01-02")+" 00:00:00" {
 			t.Fatalf("row %d: day %s ts %s, want %s", r, f[6], f[7], want)
 		}
 		if f[8] != "1" {

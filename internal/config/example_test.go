@@ -25,7 +25,7 @@ views:
 		}
 	}
 	// Output:
-	// strata.yaml:4:36: source "bids": column auction has unknown type "bigintt" (did you mean "bigint"? known types: boolean, integer, bigint, double, varchar, bytea, date, timestamp)
+	// strata.yaml:4:36: source "bids": column auction has unknown type "bigintt" (did you mean "bigint"? known types: boolean, integer, bigint, double, varchar, bytea, date, timestamp, timestamptz, interval, decimal(p,s))
 	// strata.yaml:8:5: unknown key "storag" in view "per_auction" (did you mean "storage"?)
 }
 
