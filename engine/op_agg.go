@@ -348,12 +348,7 @@ func (g *GroupAgg) EndEpoch(_ context.Context, emit Emit) error {
 		}
 	}
 	g.dirty = g.dirty[:0]
-	rec := bld.NewRecordBatch()
-	defer rec.Release()
-	if rec.NumRows() == 0 {
-		return nil
-	}
-	return emit(rec)
+	return emitBuilt(bld, emit)
 }
 
 func rowsEqual(a, b []any) bool {
@@ -517,12 +512,7 @@ func (g *GroupAgg) emitClosed(emit Emit) error {
 			bld.Field(wcol).(*array.Int64Builder).Append(1)
 		}
 	}
-	rec := bld.NewRecordBatch()
-	defer rec.Release()
-	if rec.NumRows() == 0 {
-		return nil
-	}
-	return emit(rec)
+	return emitBuilt(bld, emit)
 }
 
 // purgeClosed forgets the state of closed windows (their rows stay in the

@@ -304,13 +304,7 @@ func (j *Join) Restore(r StateReader) error {
 		jk := &joinKey{total: d.varint(), rows: map[string]*joinRow{}}
 		n := int(d.uvarint())
 		for i := 0; i < n && d.err == nil; i++ {
-			l := d.uvarint()
-			if uint64(len(d.b)) < l {
-				d.fail()
-				break
-			}
-			id := string(d.b[:l])
-			d.b = d.b[l:]
+			id := d.str()
 			row := &joinRow{w: d.varint()}
 			row.vals = d.rowVals()
 			jk.rows[id] = row

@@ -309,12 +309,7 @@ func (s *SessionAgg) EndEpoch(_ context.Context, emit Emit) error {
 		}
 	}
 	s.dirty = s.dirty[:0]
-	rec := bld.NewRecordBatch()
-	defer rec.Release()
-	if rec.NumRows() == 0 {
-		return nil
-	}
-	return emit(rec)
+	return emitBuilt(bld, emit)
 }
 
 // Checkpoint implements Checkpointer: the events and emitted sessions of
@@ -354,26 +349,16 @@ func (s *SessionAgg) Restore(r StateReader) error {
 		d := &decoder{b: v}
 		sk := &sessKey{id: string(k), rows: map[string]*sessRow{}, out: map[string][]any{}}
 		sk.kvals = d.rowVals()
-		str := func() string {
-			l := d.uvarint()
-			if uint64(len(d.b)) < l {
-				d.fail()
-				return ""
-			}
-			x := string(d.b[:l])
-			d.b = d.b[l:]
-			return x
-		}
 		n := int(d.uvarint())
 		for i := 0; i < n && d.err == nil; i++ {
-			id := str()
+			id := d.str()
 			row := &sessRow{ts: d.varint(), w: d.varint()}
 			row.vals = d.rowVals()
 			sk.rows[id] = row
 		}
 		m := int(d.uvarint())
 		for i := 0; i < m && d.err == nil; i++ {
-			start := str()
+			start := d.str()
 			sk.out[start] = d.rowVals()
 		}
 		if d.err != nil {

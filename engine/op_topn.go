@@ -224,12 +224,7 @@ func (t *TopN) EndEpoch(_ context.Context, emit Emit) error {
 		}
 	}
 	t.dirty = t.dirty[:0]
-	rec := bld.NewRecordBatch()
-	defer rec.Release()
-	if rec.NumRows() == 0 {
-		return nil
-	}
-	return emit(rec)
+	return emitBuilt(bld, emit)
 }
 
 // Checkpoint implements Checkpointer: the rows and emitted ranks of every
@@ -265,26 +260,16 @@ func (t *TopN) Restore(r StateReader) error {
 	return r.Scan(func(k, v []byte) error {
 		d := &decoder{b: v}
 		pt := &topPart{key: string(k), rows: map[string]*topRow{}}
-		readID := func() string {
-			l := d.uvarint()
-			if uint64(len(d.b)) < l {
-				d.fail()
-				return ""
-			}
-			id := string(d.b[:l])
-			d.b = d.b[l:]
-			return id
-		}
 		n := int(d.uvarint())
 		for i := 0; i < n && d.err == nil; i++ {
-			row := &topRow{id: readID()}
+			row := &topRow{id: d.str()}
 			row.w = d.varint()
 			row.vals = d.rowVals()
 			pt.rows[row.id] = row
 		}
 		m := int(d.uvarint())
 		for i := 0; i < m && d.err == nil; i++ {
-			id := readID()
+			id := d.str()
 			row, ok := pt.rows[id]
 			if !ok {
 				return fmt.Errorf("engine: restore top-N: ranked row missing from its partition")

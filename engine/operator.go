@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // Emit receives an operator's output batch. The batch is borrowed: valid
@@ -33,4 +34,14 @@ type Operator interface {
 	Explain() string
 	// Close releases the operator's state. It is idempotent.
 	Close()
+}
+
+// emitBuilt emits the rows bld holds as one batch, if there are any.
+func emitBuilt(bld *array.RecordBuilder, emit Emit) error {
+	rec := bld.NewRecordBatch()
+	defer rec.Release()
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	return emit(rec)
 }

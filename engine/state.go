@@ -270,3 +270,15 @@ func (d *decoder) rowVals() []any {
 	}
 	return out
 }
+
+// str reads a length-prefixed string.
+func (d *decoder) str() string {
+	l := d.uvarint()
+	if uint64(len(d.b)) < l {
+		d.fail()
+		return ""
+	}
+	x := string(d.b[:l])
+	d.b = d.b[l:]
+	return x
+}
