@@ -112,6 +112,14 @@ func outputName(rt *pg.ResTarget) string {
 // bindExpr binds a scalar expression; columns and aggregate calls are
 // resolved by the callbacks, so the same walk serves both scopes.
 func bindExpr(n *pg.Node, col func(*pg.ColumnRef) (engine.Expr, error), agg func(*pg.FuncCall) (engine.Expr, error)) (engine.Expr, error) {
+	e, err := bindExpr1(n, col, agg)
+	if err != nil {
+		return nil, err
+	}
+	return fold(e), nil
+}
+
+func bindExpr1(n *pg.Node, col func(*pg.ColumnRef) (engine.Expr, error), agg func(*pg.FuncCall) (engine.Expr, error)) (engine.Expr, error) {
 	rec := func(m *pg.Node) (engine.Expr, error) { return bindExpr(m, col, agg) }
 	switch x := n.Node.(type) {
 	case *pg.Node_ColumnRef:

@@ -225,17 +225,18 @@ func (a *aggScope) aggregate(fc *pg.FuncCall) (engine.Expr, error) {
 // equality conjuncts of WHERE between them (join key extraction); the
 // conjuncts not used as join keys are returned for the filter.
 func (b *binder) from(items []*pg.Node, conj []*pg.Node) (*rel, *scope, []*pg.Node, error) {
-	r, sc, err := b.fromItem(items[0])
+	r, sc, conj, err := b.fromItem(items[0], conj, true, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	for _, it := range items[1:] {
-		r2, sc2, err := b.fromItem(it)
+		r2, sc2, rest, err := b.fromItem(it, conj, true, true)
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		conj = rest
 		var lk, rk []int
-		var rest []*pg.Node
+		rest = nil
 		for _, c := range conj {
 			if l, rr, ok := equiKey(c, sc, sc2); ok {
 				lk, rk = append(lk, l), append(rk, rr)
@@ -246,10 +247,104 @@ func (b *binder) from(items []*pg.Node, conj []*pg.Node) (*rel, *scope, []*pg.No
 		if len(lk) == 0 {
 			return nil, nil, nil, unsupported(location(it), "a cross join (no equality condition between the relations in FROM)")
 		}
+		// Predicate push-down: conditions on one side filter it before the join.
+		r, r2, rest = pushDown(r, r2, sc, sc2, rest, true, true)
 		r = joinRel(engine.JoinInner, r, r2, lk, rk)
 		sc, conj = sc.concat(sc2), rest
 	}
 	return r, sc, conj, nil
+}
+
+// pushDown moves the conjuncts that read only one side of a join below it,
+// as a filter on that side, where the join kind allows (a WHERE condition on
+// the NULL-extended side of an outer join must stay above it). It returns
+// the conjuncts left for above the join.
+func pushDown(l, r *rel, lsc, rsc *scope, conj []*pg.Node, left, right bool) (*rel, *rel, []*pg.Node) {
+	if !left && !right {
+		return l, r, conj
+	}
+	both := lsc.concat(rsc)
+	w := lsc.width()
+	var lp, rp engine.Expr
+	var rest []*pg.Node
+	for _, c := range conj {
+		if containsAgg(c) {
+			rest = append(rest, c)
+			continue
+		}
+		e, err := both.bind(c)
+		if err != nil || e.Type().Name != core.Boolean.Name {
+			rest = append(rest, c) // reported where it is bound for good
+			continue
+		}
+		lo, hi, ok := refRange(e)
+		switch {
+		case !ok:
+			rest = append(rest, c)
+		case left && hi < w:
+			lp = and(lp, e)
+		case right && lo >= w:
+			rp = and(rp, shiftRefs(e, -w))
+		default:
+			rest = append(rest, c)
+		}
+	}
+	if lp != nil {
+		l = filterRel(l, lp)
+	}
+	if rp != nil {
+		r = filterRel(r, rp)
+	}
+	return l, r, rest
+}
+
+// and conjoins two predicates (a may be nil), folding constants.
+func and(a, b engine.Expr) engine.Expr {
+	if a == nil {
+		return b
+	}
+	return fold(&engine.Binary{Op: engine.OpAnd, L: a, R: b, T: core.Boolean})
+}
+
+// refRange returns the smallest and largest column index e reads; ok is
+// false when e reads no column or holds a node refRange does not know.
+func refRange(e engine.Expr) (lo, hi int, ok bool) {
+	lo, hi = 1<<30, -1
+	known := true
+	var walk func(engine.Expr)
+	walk = func(e engine.Expr) {
+		switch x := e.(type) {
+		case *engine.ColRef:
+			lo, hi = min(lo, x.Index), max(hi, x.Index)
+		case *engine.Const:
+		case *engine.Binary:
+			walk(x.L)
+			walk(x.R)
+		case *engine.Unary:
+			walk(x.X)
+		case *engine.Cast:
+			walk(x.X)
+		default:
+			known = false
+		}
+	}
+	walk(e)
+	return lo, hi, known && hi >= 0
+}
+
+// shiftRefs returns e with every column index moved by d.
+func shiftRefs(e engine.Expr, d int) engine.Expr {
+	switch x := e.(type) {
+	case *engine.ColRef:
+		return &engine.ColRef{Index: x.Index + d, Name: x.Name, T: x.T}
+	case *engine.Binary:
+		return &engine.Binary{Op: x.Op, L: shiftRefs(x.L, d), R: shiftRefs(x.R, d), T: x.T}
+	case *engine.Unary:
+		return &engine.Unary{Op: x.Op, X: shiftRefs(x.X, d), T: x.T}
+	case *engine.Cast:
+		return &engine.Cast{X: shiftRefs(x.X, d), T: x.T}
+	}
+	return e
 }
 
 // equiKey recognises left.col = right.col (either order) with compatible
@@ -297,8 +392,19 @@ func joinRel(kind engine.JoinKind, l, r *rel, lk, rk []int) *rel {
 	}}}
 }
 
-// fromItem binds one FROM item: a relation, a subquery or a JOIN.
-func (b *binder) fromItem(n *pg.Node) (*rel, *scope, error) {
+// fromItem binds one FROM item: a relation, a subquery or a JOIN. conj are
+// WHERE conjuncts a JOIN may push below itself (left/right say which sides
+// may take them); the rest are returned.
+func (b *binder) fromItem(n *pg.Node, conj []*pg.Node, left, right bool) (*rel, *scope, []*pg.Node, error) {
+	if j := n.GetJoinExpr(); j != nil {
+		return b.join(j, conj, left, right)
+	}
+	r, sc, err := b.fromLeaf(n)
+	return r, sc, conj, err
+}
+
+// fromLeaf binds a relation, a subquery or a table function.
+func (b *binder) fromLeaf(n *pg.Node) (*rel, *scope, error) {
 	switch x := n.Node.(type) {
 	case *pg.Node_RangeVar:
 		rv := x.RangeVar
@@ -339,17 +445,15 @@ func (b *binder) fromItem(n *pg.Node) (*rel, *scope, error) {
 			}
 		}
 		return r, &scope{entries: []scopeEntry{{name: name, cols: r.cols}}}, nil
-	case *pg.Node_JoinExpr:
-		return b.join(x.JoinExpr)
 	case *pg.Node_RangeFunction:
 		return b.windowFunc(x.RangeFunction)
 	}
 	return nil, nil, unsupported(location(n), describe(n))
 }
 
-func (b *binder) join(j *pg.JoinExpr) (*rel, *scope, error) {
+func (b *binder) join(j *pg.JoinExpr, where []*pg.Node, wl, wr bool) (*rel, *scope, []*pg.Node, error) {
 	if j.IsNatural {
-		return nil, nil, unsupported(location(j.Larg), "NATURAL JOIN (name the columns with USING or ON)")
+		return nil, nil, nil, unsupported(location(j.Larg), "NATURAL JOIN (name the columns with USING or ON)")
 	}
 	kinds := map[pg.JoinType]engine.JoinKind{
 		pg.JoinType_JOIN_INNER: engine.JoinInner, pg.JoinType_JOIN_LEFT: engine.JoinLeft,
@@ -357,21 +461,25 @@ func (b *binder) join(j *pg.JoinExpr) (*rel, *scope, error) {
 	}
 	kind, ok := kinds[j.Jointype]
 	if !ok {
-		return nil, nil, unsupported(location(j.Larg), strings.TrimPrefix(j.Jointype.String(), "JOIN_")+" JOIN")
+		return nil, nil, nil, unsupported(location(j.Larg), strings.TrimPrefix(j.Jointype.String(), "JOIN_")+" JOIN")
 	}
-	l, lsc, err := b.fromItem(j.Larg)
+	// WHERE conjuncts may go below this join on the sides that keep all
+	// their rows' meaning: both for INNER, the preserved side of an outer join.
+	pl := wl && (kind == engine.JoinInner || kind == engine.JoinLeft)
+	pr := wr && (kind == engine.JoinInner || kind == engine.JoinRight)
+	l, lsc, where, err := b.fromItem(j.Larg, where, pl, pl)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	r, rsc, err := b.fromItem(j.Rarg)
+	r, rsc, where, err := b.fromItem(j.Rarg, where, pr, pr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var lk, rk []int
 	var rest []*pg.Node
 	if len(j.UsingClause) > 0 {
 		if kind == engine.JoinFull {
-			return nil, nil, unsupported(location(j.Larg), "FULL JOIN .. USING (write ON l.x = r.x)")
+			return nil, nil, nil, unsupported(location(j.Larg), "FULL JOIN .. USING (write ON l.x = r.x)")
 		}
 		hidden := map[int]bool{}
 		for _, u := range j.UsingClause {
@@ -380,11 +488,11 @@ func (b *binder) join(j *pg.JoinExpr) (*rel, *scope, error) {
 			le, err1 := lsc.column(cr)
 			re, err2 := rsc.column(cr)
 			if err1 != nil || err2 != nil {
-				return nil, nil, errAt(location(j.Larg), "", "column %q named in USING must exist on both sides of the join", name)
+				return nil, nil, nil, errAt(location(j.Larg), "", "column %q named in USING must exist on both sides of the join", name)
 			}
 			lc, rc := le.(*engine.ColRef), re.(*engine.ColRef)
 			if !joinable(lc.T, rc.T) {
-				return nil, nil, errAt(location(j.Larg), "cast one side in a subquery", "JOIN USING (%s): types %s and %s differ", name, lc.T.Name, rc.T.Name)
+				return nil, nil, nil, errAt(location(j.Larg), "cast one side in a subquery", "JOIN USING (%s): types %s and %s differ", name, lc.T.Name, rc.T.Name)
 			}
 			lk, rk = append(lk, lc.Index), append(rk, rc.Index)
 			hidden[rc.Index] = true
@@ -406,22 +514,28 @@ func (b *binder) join(j *pg.JoinExpr) (*rel, *scope, error) {
 		}
 	}
 	if len(lk) == 0 {
-		return nil, nil, unsupported(location(j.Larg), "a join without an equality condition between its sides")
+		return nil, nil, nil, unsupported(location(j.Larg), "a join without an equality condition between its sides")
+	}
+	if kind == engine.JoinInner {
+		l, r, rest = pushDown(l, r, lsc, rsc, rest, true, true)
+	}
+	if j.Alias == nil {
+		l, r, where = pushDown(l, r, lsc, rsc, where, pl, pr)
 	}
 	sc := lsc.concat(rsc)
 	out := joinRel(kind, l, r, lk, rk)
 	if len(rest) > 0 {
 		if kind != engine.JoinInner {
-			return nil, nil, unsupported(location(rest[0]), "a condition other than column equality in the ON of an outer join")
+			return nil, nil, nil, unsupported(location(rest[0]), "a condition other than column equality in the ON of an outer join")
 		}
 		var pred engine.Expr
 		for _, c := range rest {
 			e, err := sc.bind(c)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			if e.Type().Name != core.Boolean.Name {
-				return nil, nil, errAt(location(c), "", "argument of JOIN/ON must be boolean, not %s", e.Type().Name)
+				return nil, nil, nil, errAt(location(c), "", "argument of JOIN/ON must be boolean, not %s", e.Type().Name)
 			}
 			if pred == nil {
 				pred = e
@@ -436,7 +550,7 @@ func (b *binder) join(j *pg.JoinExpr) (*rel, *scope, error) {
 		cols := out.cols
 		sc = &scope{entries: []scopeEntry{{name: j.Alias.Aliasname, cols: cols}}}
 	}
-	return out, sc, nil
+	return out, sc, where, nil
 }
 
 // hideCols returns s with the given columns (indexes in s) hidden from

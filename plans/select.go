@@ -390,9 +390,19 @@ func (b *binder) selectCore(sel *pg.SelectStmt) (*rel, error) {
 	if sel.WhereClause != nil {
 		conj = conjuncts(sel.WhereClause)
 	}
+	all := conj
 	in, sc, conj, err := b.from(sel.FromClause, conj)
 	if err != nil {
 		return nil, err
+	}
+	// Conditions pushed below a join were bound in its narrower scope;
+	// bind them in the full one too, so an ambiguous name is still an error.
+	for _, c := range all {
+		if !containsAgg(c) {
+			if _, err := sc.bind(c); err != nil {
+				return nil, err
+			}
+		}
 	}
 	takeRankLimit(in, sc, conj)
 	if len(conj) > 0 {
@@ -411,13 +421,11 @@ func (b *binder) selectCore(sel *pg.SelectStmt) (*rel, error) {
 			if in.sess != nil && (refersTo(e, in.sess.start) || refersTo(e, in.sess.end)) {
 				return nil, errAt(location(c), "filter the session rows with HAVING, or in an enclosing query", "WHERE cannot use the window bounds of SESSION (they exist only after grouping)")
 			}
-			if pred == nil {
-				pred = e
-			} else {
-				pred = &engine.Binary{Op: engine.OpAnd, L: pred, R: e, T: core.Boolean}
-			}
+			pred = and(pred, e)
 		}
-		in = filterRel(in, pred)
+		if c, ok := pred.(*engine.Const); !ok || c.Value != true {
+			in = filterRel(in, pred)
+		}
 	}
 	var out *rel
 	hasRowNumber := false
