@@ -39,7 +39,15 @@ type config struct {
 	epochInterval time.Duration
 	log           *slog.Logger
 	onEpoch       func(core.Epoch)
+	onChanges     func(core.Epoch, map[string][]arrow.RecordBatch)
 	eventTime     map[string]eventTime
+}
+
+// WithOnChanges registers a function that receives, after every epoch all
+// backends committed, each view's changelog batches of that epoch (borrowed:
+// valid during the call). It feeds push subscriptions.
+func WithOnChanges(fn func(core.Epoch, map[string][]arrow.RecordBatch)) Option {
+	return optionFunc(func(c *config) { c.onChanges = fn })
 }
 
 type eventTime struct {
@@ -122,7 +130,8 @@ type Engine struct {
 	rowsIn      atomic.Int64
 	deadLetters atomic.Int64
 
-	state   *StateStore         // operator checkpoints; nil when some operator cannot checkpoint
+	state   *StateStore // operator checkpoints; nil when some operator cannot checkpoint
+	metrics *metrics
 	maxTime map[string]int64    // per source with event time: the largest seen (µs)
 	srcOf   map[string][]string // view -> the sources with event time it reads, transitively
 	final   bool                // the last logged epoch was final
@@ -152,7 +161,7 @@ func New(opts ...Option) (*Engine, error) {
 		errs = append(errs, fmt.Errorf("engine: max epoch rows must be positive, got %d", cfg.maxEpochRows))
 	}
 	e := &Engine{cfg: cfg, readers: map[string][]*ViewSpec{}, storage: map[string][]string{},
-		maxTime: map[string]int64{}, srcOf: map[string][]string{}}
+		maxTime: map[string]int64{}, srcOf: map[string][]string{}, metrics: newMetrics()}
 	known := map[string]bool{}
 	for _, b := range cfg.backends {
 		known[b.Name()] = true
@@ -537,6 +546,8 @@ func (e *Engine) runEpoch(ctx context.Context, ep core.Epoch, offs core.Offsets,
 		}
 		return nil
 	}
+	start := time.Now()
+	sample := epochSample{records: map[string]int64{}, apply: map[string]time.Duration{}, out: outputs}
 	var dead []core.DeadLetter
 	ctx = WithDeadLetters(ctx, func(d core.DeadLetter) { dead = append(dead, d) })
 	for _, v := range e.order {
@@ -549,6 +560,7 @@ func (e *Engine) runEpoch(ctx context.Context, ep core.Epoch, offs core.Offsets,
 		}
 		dl, err := src.Read(ctx, offs[name], func(b arrow.RecordBatch) error {
 			e.rowsIn.Add(b.NumRows())
+			sample.records[name] += b.NumRows()
 			if err := dispatch(name, b); err != nil {
 				return err
 			}
@@ -600,16 +612,31 @@ func (e *Engine) runEpoch(ctx context.Context, ep core.Epoch, offs core.Offsets,
 				ch.Changes[v] = bs
 			}
 		}
+		t0 := time.Now()
 		if err := b.Apply(ctx, ch); err != nil {
 			return fmt.Errorf("engine: epoch %d: apply to %s: %w", ep, b.Name(), err)
 		}
+		sample.apply[b.Name()] = time.Since(t0)
 	}
 	if len(targets) > 0 {
 		if uint64(ep) > e.epoch.Load() {
 			e.epoch.Store(uint64(ep))
 		}
+		if count {
+			wm := map[string]int64{}
+			for src := range e.cfg.eventTime {
+				if t, ok := e.maxTime[src]; ok {
+					wm[src] = t - e.cfg.eventTime[src].delay
+				}
+			}
+			sample.dur = time.Since(start)
+			e.metrics.record(sample, int64(len(dead)), wm, ep)
+		}
 		if e.cfg.onEpoch != nil {
 			e.cfg.onEpoch(ep)
+		}
+		if e.cfg.onChanges != nil {
+			e.cfg.onChanges(ep, outputs)
 		}
 	}
 	return nil

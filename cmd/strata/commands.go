@@ -74,13 +74,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	mem := memory.NewGoAllocator()
 	var epoch atomic.Uint64
-	r, err := d.start(ctx, mem, log, func(e core.Epoch) { epoch.Store(uint64(e)) })
+	changes := newHub(64)
+	r, err := d.start(ctx, mem, log, func(e core.Epoch) { epoch.Store(uint64(e)) }, changes.publish)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	if addr := d.cfg.Server.HTTP; addr != "" && !*untilIdle {
-		srv := &server{d: d, backends: r.backends, epoch: func() core.Epoch { return core.Epoch(epoch.Load()) }, log: log}
+		srv := &server{d: d, backends: r.backends, epoch: func() core.Epoch { return core.Epoch(epoch.Load()) }, log: log,
+			metrics: r.eng.Metrics, hub: changes}
 		stop, err := srv.serve(ctx, addr)
 		if err != nil {
 			return err

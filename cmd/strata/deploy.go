@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/stratadb/strata/backends"
@@ -189,7 +190,7 @@ func (r *running) Close() error {
 }
 
 // start opens sources and backends and builds the engine.
-func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.Logger, onEpoch func(core.Epoch)) (_ *running, err error) {
+func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.Logger, onEpoch func(core.Epoch), onChanges func(core.Epoch, map[string][]arrow.RecordBatch)) (_ *running, err error) {
 	r := &running{sources: map[string]core.Source{}}
 	defer func() {
 		if err != nil {
@@ -205,6 +206,7 @@ func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.
 		engine.WithDataDir(d.cfg.DataDir),
 		engine.WithLogger(log),
 		engine.WithOnEpoch(onEpoch),
+		engine.WithOnChanges(onChanges),
 	}
 	if d.cfg.Engine.MaxEpochRows > 0 {
 		opts = append(opts, engine.WithMaxEpochRows(d.cfg.Engine.MaxEpochRows))

@@ -20,6 +20,7 @@ usage:
   strata query    -c FILE [--format table|json|csv] "SQL"
   strata get      -c FILE [--format table|json|csv] VIEW KEY..
   strata explain  -c FILE VIEW                show a view's operator tree
+  strata subscribe -c FILE VIEW [--from-epoch N]  print a view's changes as they commit
   strata version
 `
 
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdGet(ctx, args[1:], stdout, stderr)
 	case "explain":
 		err = cmdExplain(args[1:], stdout, stderr)
+	case "subscribe":
+		err = cmdSubscribe(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "strata", version)
 	case "help", "-h", "--help":

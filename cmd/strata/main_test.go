@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -275,6 +276,14 @@ views:
 			t.Errorf("live run exited %d", code)
 		}
 	}()
+	// A push subscriber sees the snapshot, then the change.
+	subCtx, stopSub := context.WithCancel(context.Background())
+	defer stopSub()
+	subOut := &syncBuffer{}
+	subDone := make(chan int, 1)
+	waitServer(t, httpAddr)
+	go func() { subDone <- run(subCtx, []string{"subscribe", "-c", cfg, "per_auction"}, subOut, io.Discard) }()
+	waitFor(t, func() bool { return strings.Count(subOut.String(), `"op":"snapshot"`) == 5 }, "the subscriber's snapshot")
 	kafkatest.KcatProduce(t, topic, 1, []string{`{"auction": 4, "price": 1000}`})
 	wantN := want[4][0] + 1
 	deadline := time.Now().Add(30 * time.Second)
@@ -314,6 +323,25 @@ views:
 	}
 	if code, _, errOut := strata(t, "get", "-c", cfg, "per_auction", "77"); code != 1 || !strings.Contains(errOut, "no row with key 77") {
 		t.Errorf("get of a missing key via server: exit %d, stderr %q", code, errOut)
+	}
+	waitFor(t, func() bool {
+		return strings.Contains(subOut.String(), fmt.Sprintf(`"op":"insert","row":{"auction":4,"n":%d,`, wantN)) &&
+			strings.Contains(subOut.String(), fmt.Sprintf(`"op":"delete","row":{"auction":4,"n":%d,`, wantN-1))
+	}, "the subscriber's delete and insert of auction 4")
+	stopSub()
+	if code := <-subDone; code != 0 {
+		t.Errorf("subscribe exited %d", code)
+	}
+	resp, err = http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"strata_epoch ", `strata_source_records_total{source="bids"} `, `strata_backend_apply_seconds_count{backend="pebble"} `, "strata_dead_letters_total "} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
+		}
 	}
 	resp, err = http.Get("http://" + httpAddr + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
@@ -446,4 +474,47 @@ views:
 	if got := dump(cfg); got != want {
 		t.Errorf("after a restart from the checkpoint:\n%s\nwant (one run):\n%s", got, want)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls cond for up to 30 s.
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitServer waits until the HTTP server answers /healthz.
+func waitServer(t *testing.T, addr string) {
+	t.Helper()
+	waitFor(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}, "the server")
 }

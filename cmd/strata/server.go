@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/core"
 )
 
@@ -24,6 +25,8 @@ type server struct {
 	backends map[string]core.Backend
 	epoch    func() core.Epoch
 	log      *slog.Logger
+	metrics  func() engine.Metrics
+	hub      *hub
 }
 
 func (s *server) handler() http.Handler {
@@ -31,6 +34,10 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("POST /v1/sql", s.sql)
 	mux.HandleFunc("GET /v1/views/{view}/rows/{key...}", s.row)
+	mux.HandleFunc("GET /v1/views/{view}/changes", s.changes)
+	if s.metrics != nil {
+		mux.HandleFunc("GET /metrics", metricsHandler(s.metrics))
+	}
 	return mux
 }
 
