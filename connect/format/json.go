@@ -32,6 +32,10 @@ type JSON struct {
 	fields  map[string]json.RawMessage
 	vals    []any // decoded values of the current record, by column
 	weights *array.Int64Builder
+	spans   []span    // fast path: the current record's values, by column
+	scr     []scratch // fast path: converted values, by column
+	gen     uint32
+	slow    bool // only the encoding/json path (tests compare the two)
 }
 
 // NewJSON returns a JSON decoder for cols.
@@ -43,6 +47,8 @@ func NewJSON(cols []core.Column, mem memory.Allocator) *JSON {
 		b:      array.NewRecordBuilder(mem, schema),
 		schema: schema,
 		vals:   make([]any, len(cols)),
+		spans:  make([]span, len(cols)),
+		scr:    make([]scratch, len(cols)),
 	}
 	for i, c := range cols {
 		d.byName[c.Name] = i
@@ -53,6 +59,10 @@ func NewJSON(cols []core.Column, mem memory.Allocator) *JSON {
 
 // Append implements Decoder.
 func (d *JSON) Append(raw []byte) error {
+	if !d.slow && d.scan(raw) && d.convert() {
+		d.appendScratch()
+		return nil
+	}
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
 		return fmt.Errorf("malformed JSON: want an object, got %q", clip(raw))

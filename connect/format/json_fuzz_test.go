@@ -1,6 +1,7 @@
 package format
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stratadb/strata/engine/core"
@@ -69,4 +70,78 @@ func FuzzJSONDecode(f *testing.F) {
 			t.Fatalf("Len %d after Flush", d.Len())
 		}
 	})
+}
+
+// FuzzJSONFastPath: the one-pass decoder and the encoding/json decoder
+// accept exactly the same records, with the same values, and reject the
+// same ones.
+func FuzzJSONFastPath(f *testing.F) {
+	for _, s := range []string{
+		`{"b": true, "i": 1, "l": 2, "d": 1.5, "s": "x", "y": "yy", "dt": "2024-01-02", "ts": "2024-01-02 03:04:05"}`,
+		`{"ts": "2024-01-02T03:04:05.1234567"}`, `{"ts": "2024-02-30 00:00:00"}`, `{"ts": "2024-01-02 24:00:00"}`,
+		`{"l": 01}`, `{"l": -0}`, `{"l": 1.}`, `{"d": .5}`, `{"d": 1e}`, `{"s": "a\"b"}`, `{"s": "é"}`, "{\"s\": \"\xff\"}",
+		`{"i": 1,}`, `{,}`, `{"i" 1}`, `{"i": 1} `, ` {"i":1}`, `{"l": 1e3}`, `{"ts": -1}`, `{"b": nul}`,
+	} {
+		f.Add([]byte(s))
+	}
+	cols := []core.Column{
+		{Name: "b", Type: core.Boolean}, {Name: "i", Type: core.Integer}, {Name: "l", Type: core.Bigint},
+		{Name: "d", Type: core.Double}, {Name: "s", Type: core.Varchar}, {Name: "y", Type: core.Bytea},
+		{Name: "dt", Type: core.Date}, {Name: "ts", Type: core.Timestamp},
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		mem := testutil.Alloc(t)
+		fast, slow := NewJSON(cols, mem), NewJSON(cols, mem)
+		slow.slow = true
+		defer fast.Release()
+		defer slow.Release()
+		ef, es := fast.Append(raw), slow.Append(raw)
+		if (ef == nil) != (es == nil) {
+			t.Fatalf("%q: fast path says %v, encoding/json says %v", raw, ef, es)
+		}
+		if ef != nil {
+			if ef.Error() != es.Error() {
+				t.Fatalf("%q: errors differ: %v vs %v", raw, ef, es)
+			}
+			return
+		}
+		bf, bs := fast.Flush(), slow.Flush()
+		defer bf.Release()
+		defer bs.Release()
+		for c := range cols {
+			if g, w := core.FormatValue(core.ValueAt(bf.Column(c), 0)), core.FormatValue(core.ValueAt(bs.Column(c), 0)); g != w {
+				t.Fatalf("%q: column %s: fast %s, encoding/json %s", raw, cols[c].Name, g, w)
+			}
+		}
+	})
+}
+
+// BenchmarkJSON decodes a typical event line.
+func BenchmarkJSON(b *testing.B) {
+	cols := []core.Column{{Name: "auction", Type: core.Bigint}, {Name: "bidder", Type: core.Varchar},
+		{Name: "price", Type: core.Bigint}, {Name: "date_time", Type: core.Timestamp}}
+	line := []byte(`{"auction": 1042, "bidder": "user_17", "price": 3150, "date_time": "2026-11-25 10:31:07.250", "extra": "ignored"}`)
+	for _, slow := range []bool{false, true} {
+		b.Run(fmt.Sprintf("slow=%v", slow), func(b *testing.B) {
+			mem := testutil.Alloc(b)
+			d := NewJSON(cols, mem)
+			d.slow = slow
+			defer d.Release()
+			b.SetBytes(int64(len(line)))
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				if err := d.Append(line); err != nil {
+					b.Fatal(err)
+				}
+				if n++; n%4096 == 0 {
+					d.Flush().Release()
+				}
+			}
+			if r := d.Flush(); r != nil {
+				r.Release()
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+		})
+	}
 }
