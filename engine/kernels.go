@@ -22,20 +22,31 @@ func Eval(mem memory.Allocator, e Expr, b arrow.RecordBatch) (arrow.Array, error
 		c.Retain()
 		return c, nil
 	case *Const:
-		return constArray(mem, e, n)
+		return constColumn(mem, e, n)
 	case *Cast:
 		x, err := Eval(mem, e.X, b)
 		if err != nil {
 			return nil, err
 		}
 		defer x.Release()
-		return castArray(mem, x, e.T)
+		return castAny(mem, x, e.T)
+	case *Call:
+		return evalCall(mem, e, b)
+	case *Case:
+		return evalCase(mem, e, b)
+	case *In:
+		return evalIn(mem, e, b)
+	case *Like:
+		return evalLike(mem, e, b)
 	case *Unary:
 		x, err := Eval(mem, e.X, b)
 		if err != nil {
 			return nil, err
 		}
 		defer x.Release()
+		if e.Op == OpNeg && x.DataType().ID() == arrow.INTERVAL_MONTH_DAY_NANO {
+			return negInterval(mem, x), nil
+		}
 		return unary(mem, e.Op, x)
 	case *Binary:
 		l, err := Eval(mem, e.L, b)
@@ -48,7 +59,12 @@ func Eval(mem memory.Allocator, e Expr, b arrow.RecordBatch) (arrow.Array, error
 			return nil, err
 		}
 		defer r.Release()
+		if out, ok, err := temporalArith(mem, e.Op, l, r, e.T); ok {
+			return out, err
+		}
 		switch {
+		case e.Op.IsComparison() && (l.DataType().ID() == arrow.INTERVAL_MONTH_DAY_NANO || l.DataType().ID() == arrow.DECIMAL128):
+			return compareAny(mem, e.Op, l, r)
 		case e.Op == OpAnd || e.Op == OpOr:
 			return logic(mem, e.Op, l.(*array.Boolean), r.(*array.Boolean)), nil
 		case e.Op.IsComparison():

@@ -130,6 +130,10 @@ func bindExpr1(n *pg.Node, col func(*pg.ColumnRef) (engine.Expr, error), agg fun
 	case *pg.Node_AConst:
 		return bindConst(x.AConst)
 	case *pg.Node_AExpr:
+		// IN, LIKE, BETWEEN, ||, time arithmetic (bind_scalar.go), then the rest.
+		if e, ok, err := bindScalar(n, rec); ok || err != nil {
+			return e, err
+		}
 		return bindAExpr(x.AExpr, rec)
 	case *pg.Node_BoolExpr:
 		b := x.BoolExpr
@@ -169,6 +173,10 @@ func bindExpr1(n *pg.Node, col func(*pg.ColumnRef) (engine.Expr, error), agg fun
 		}
 		return &engine.Unary{Op: op, X: e, T: core.Boolean}, nil
 	case *pg.Node_TypeCast:
+		// INTERVAL '10' MINUTE: the qualifier gives the number its unit (bind_scalar.go).
+		if e, ok, err := bindScalar(n, rec); ok || err != nil {
+			return e, err
+		}
 		e, err := rec(x.TypeCast.Arg)
 		if err != nil {
 			return nil, err
@@ -202,6 +210,15 @@ func typeName(t *pg.TypeName) string {
 		}
 	}
 	name := strings.Join(parts, ".")
+	if m := typmodInts(t); len(m) > 0 {
+		switch name {
+		case "numeric", "decimal":
+			if len(m) == 1 {
+				m = append(m, 0)
+			}
+			return fmt.Sprintf("decimal(%d,%d)", m[0], m[1])
+		}
+	}
 	switch name {
 	case "int4":
 		return "integer"
@@ -343,17 +360,27 @@ func unify(l, r engine.Expr, pos int32, op string) (engine.Expr, engine.Expr, er
 		x, err := castTo(c, rt, pos)
 		return x, r, err
 	}
+	if m, ok := meet(lt, rt); ok {
+		x, err := castTo(l, m, pos)
+		if err != nil {
+			return nil, nil, err
+		}
+		y, err := castTo(r, m, pos)
+		return x, y, err
+	}
 	return nil, nil, errAt(pos, "cast one side explicitly, e.g. x::bigint", "operator does not exist: %s %s %s", lt.Name, op, rt.Name)
 }
 
 // castTo converts e to t: constants are folded now, columns get a Cast the
 // engine evaluates.
 func castTo(e engine.Expr, t core.Type, pos int32) (engine.Expr, error) {
+	target := t // may carry an interval qualifier (bind_cast.go)
+	t = normType(t)
 	if arrow.TypeEqual(e.Type().Arrow, t.Arrow) {
 		return e, nil
 	}
 	if c, ok := e.(*engine.Const); ok {
-		v, err := convertConst(c.Value, t)
+		v, err := castConst(c, target)
 		if err != nil {
 			return nil, errAt(pos, "", "%v", err)
 		}
@@ -362,7 +389,10 @@ func castTo(e engine.Expr, t core.Type, pos int32) (engine.Expr, error) {
 	if isNumericT(e.Type()) && isNumericT(t) && numRank[e.Type().Arrow.ID()] < numRank[t.Arrow.ID()] {
 		return &engine.Cast{X: e, T: t}, nil
 	}
-	return nil, unsupported(pos, fmt.Sprintf("cast from %s to %s", e.Type().Name, t.Name))
+	if engine.CanCast(e.Type(), t) {
+		return &engine.Cast{X: e, T: t}, nil
+	}
+	return nil, errAt(pos, "casts go between numbers, text and booleans, between numbers and booleans, and between dates and timestamps", "cannot cast type %s to %s", e.Type().Name, t.Name)
 }
 
 func convertConst(v any, t core.Type) (any, error) {

@@ -46,9 +46,8 @@ func Decimal(p, s int32) Type {
 }
 
 // intervalFields are the field qualifiers of Postgres' interval type
-// ("interval minute", "interval day to second"). ParseType returns Interval
-// for them, under a Name that keeps the qualifier so that a binder can read
-// a literal such as INTERVAL '10' MINUTE; such names never name a column.
+// ("interval minute", "interval day to second"); ParseType reads them as
+// plain Interval.
 var intervalFields = map[string]bool{
 	"year": true, "month": true, "day": true, "hour": true, "minute": true, "second": true,
 	"year to month": true, "day to hour": true, "day to minute": true, "day to second": true,
@@ -93,7 +92,7 @@ func ParseType(name string) (Type, error) {
 // qualifiers; key is lower case with single spaces.
 func parseParamType(key string) (Type, bool) {
 	if f, ok := strings.CutPrefix(key, "interval "); ok && intervalFields[f] {
-		return Type{"interval " + f, Interval.Arrow}, true
+		return Interval, true
 	}
 	for _, pre := range []string{"decimal", "numeric"} {
 		rest, ok := strings.CutPrefix(key, pre)
