@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -43,6 +44,65 @@ type Join struct {
 	wb          *array.Int64Builder
 	keyNames    string
 	changed     [2]map[string]bool // per side, keys changed since the last checkpoint
+
+	tb      *TimeBound
+	wm      int64 // the watermark
+	cleaned int64 // the watermark state was last cleaned to; older rows are late
+	source  [2]string
+}
+
+// TimeBound makes a join an interval join: right.ts - left.ts lies in
+// [Lower, Upper] (microseconds). With it, rows whose every possible partner
+// is behind the watermark leave the state, and rows older than the
+// watermark arrive too late to be joined: they are dead letters.
+type TimeBound struct {
+	LeftTs, RightTs int   // column of each side's event time
+	Lower, Upper    int64 // µs
+}
+
+// SetTimeBound turns the join into an interval join; sources name the
+// sides in dead letters.
+func (j *Join) SetTimeBound(tb *TimeBound, left, right string) {
+	j.tb = tb
+	j.source = [2]string{left, right}
+	j.cleaned = NoWatermark
+}
+
+// SetWatermark implements Watermarked.
+func (j *Join) SetWatermark(wm int64) { j.wm = wm }
+
+// rowTime returns a stored row's event time on side s.
+func (j *Join) rowTime(s int, vals []any) (int64, bool) {
+	c := j.tb.LeftTs
+	if s == 1 {
+		c = j.tb.RightTs
+	}
+	t, ok := vals[c].(time.Time)
+	return t.UnixMicro(), ok
+}
+
+// clean drops the rows no future row can join: a left row at t once
+// t + Upper is behind the watermark, a right row at t once t - Lower is.
+func (j *Join) clean() {
+	if j.tb == nil || j.wm == NoWatermark || j.wm <= j.cleaned {
+		return
+	}
+	for s := 0; s < 2; s++ {
+		for k, jk := range j.side[s] {
+			for id, r := range jk.rows {
+				t, _ := j.rowTime(s, r.vals)
+				if (s == 0 && t+j.tb.Upper < j.wm) || (s == 1 && t-j.tb.Lower < j.wm) {
+					jk.total -= r.w
+					delete(jk.rows, id)
+					j.changed[s][k] = true
+				}
+			}
+			if len(jk.rows) == 0 {
+				delete(j.side[s], k)
+			}
+		}
+	}
+	j.cleaned = j.wm
 }
 
 type joinKey struct {
@@ -87,7 +147,12 @@ func NewJoin(mem memory.Allocator, kind JoinKind, left, right *arrow.Schema, lk,
 func (j *Join) Schema() *arrow.Schema { return j.schema }
 func (j *Join) Stateful() bool        { return true }
 func (j *Join) Explain() string {
-	return fmt.Sprintf("Join %s on %s", strings.ToUpper(string(j.kind)), j.keyNames)
+	e := fmt.Sprintf("Join %s on %s", strings.ToUpper(string(j.kind)), j.keyNames)
+	if j.tb != nil {
+		e += fmt.Sprintf(" interval right#%d - left#%d in [%s, %s]", j.tb.RightTs, j.tb.LeftTs,
+			time.Duration(j.tb.Lower)*time.Microsecond, time.Duration(j.tb.Upper)*time.Microsecond)
+	}
+	return e
 }
 func (j *Join) Close() {
 	j.side[0], j.side[1] = nil, nil
@@ -96,7 +161,10 @@ func (j *Join) Close() {
 		j.bld = nil
 	}
 }
-func (j *Join) EndEpoch(context.Context, Emit) error { return nil }
+func (j *Join) EndEpoch(context.Context, Emit) error {
+	j.clean()
+	return nil
+}
 
 // outer reports whether rows of side s without partner are kept.
 func (j *Join) outer(s int) bool {
@@ -126,7 +194,7 @@ func joinKeyOf(buf []byte, cols []arrow.Array, r int) ([]byte, bool) {
 }
 
 // Push implements Operator.
-func (j *Join) Push(_ context.Context, port int, in arrow.RecordBatch, emit Emit) error {
+func (j *Join) Push(ctx context.Context, port int, in arrow.RecordBatch, emit Emit) error {
 	if j.bld == nil {
 		j.bld = array.NewRecordBuilder(j.mem, j.schema)
 		j.wb = j.bld.Field(j.nl + j.nr).(*array.Int64Builder)
@@ -150,6 +218,21 @@ func (j *Join) Push(_ context.Context, port int, in arrow.RecordBatch, emit Emit
 		vals := make([]any, ncols)
 		for c := range vals {
 			vals[c] = core.ValueAt(in.Column(c), r)
+		}
+		if j.tb != nil {
+			t, ok := j.rowTime(me, vals)
+			if !ok {
+				continue // no event time: it can never satisfy the bound
+			}
+			if j.cleaned != NoWatermark && t < j.cleaned {
+				if wt > 0 {
+					ReportDeadLetter(ctx, core.DeadLetter{Source: j.source[me], Offset: -1,
+						Reason: fmt.Sprintf("late event: event time %s is behind the watermark %s of an interval join",
+							time.UnixMicro(t).UTC().Format("2006-01-02 15:04:05.999999"), wmText(j.cleaned)),
+						Raw: []byte(rowText(in, r))})
+				}
+				continue
+			}
 		}
 		var null bool
 		j.buf, null = joinKeyOf(j.buf[:0], kcols, r)
@@ -271,6 +354,9 @@ func (u *Union) Push(_ context.Context, _ int, in arrow.RecordBatch, emit Emit) 
 // changed since the last checkpoint.
 func (j *Join) Checkpoint(w StateWriter) error {
 	var buf []byte
+	if j.tb != nil {
+		w.Set([]byte{2}, binary.AppendVarint(nil, j.cleaned))
+	}
 	for s := 0; s < 2; s++ {
 		for k := range j.changed[s] {
 			key := append([]byte{byte(s)}, k...)
@@ -297,6 +383,11 @@ func (j *Join) Checkpoint(w StateWriter) error {
 // Restore implements Checkpointer.
 func (j *Join) Restore(r StateReader) error {
 	return r.Scan(func(k, v []byte) error {
+		if len(k) == 1 && k[0] == 2 {
+			d := &decoder{b: v}
+			j.cleaned = d.varint()
+			return d.err
+		}
 		if len(k) == 0 || k[0] > 1 {
 			return fmt.Errorf("engine: join state key %x", k)
 		}

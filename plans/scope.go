@@ -386,10 +386,118 @@ func joinable(a, b core.Type) bool {
 }
 
 func joinRel(kind engine.JoinKind, l, r *rel, lk, rk []int) *rel {
+	return joinRelTB(kind, l, r, lk, rk, nil, "", "")
+}
+
+// joinRelTB is joinRel for an interval join when tb is set.
+func joinRelTB(kind engine.JoinKind, l, r *rel, lk, rk []int, tb *engine.TimeBound, lname, rname string) *rel {
 	cols := append(append([]core.Column(nil), l.cols...), r.cols...)
 	return &rel{cols: cols, node: &lop{ins: []*rel{l, r}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
-		return engine.NewJoin(mem, kind, s[0], s[1], lk, rk)
+		j, err := engine.NewJoin(mem, kind, s[0], s[1], lk, rk)
+		if err == nil && tb != nil {
+			b := *tb
+			j.SetTimeBound(&b, lname, rname)
+		}
+		return j, err
 	}}}
+}
+
+// timeBound recognises an interval join's condition among the (bound)
+// residual predicates of an inner join whose left side has w columns:
+// right.ts - left.ts between two constants, written with >=, <=, BETWEEN
+// and +/- INTERVAL.
+func timeBound(preds []engine.Expr, w int) *engine.TimeBound {
+	type lin struct {
+		idx int
+		off int64
+	}
+	var parse func(e engine.Expr) (lin, bool)
+	parse = func(e engine.Expr) (lin, bool) {
+		switch x := e.(type) {
+		case *engine.ColRef:
+			if x.T.Arrow.ID() != arrow.TIMESTAMP {
+				return lin{}, false
+			}
+			return lin{idx: x.Index}, true
+		case *engine.Binary:
+			if x.Op != engine.OpAdd && x.Op != engine.OpSub {
+				return lin{}, false
+			}
+			l, ok := parse(x.L)
+			c, isConst := x.R.(*engine.Const)
+			if !ok || !isConst {
+				return lin{}, false
+			}
+			iv, ok := c.Value.(arrow.MonthDayNanoInterval)
+			if !ok || iv.Months != 0 {
+				return lin{}, false
+			}
+			us := int64(iv.Days)*86_400_000_000 + iv.Nanoseconds/1000
+			if x.Op == engine.OpSub {
+				us = -us
+			}
+			return lin{idx: l.idx, off: l.off + us}, true
+		}
+		return lin{}, false
+	}
+	var flat []engine.Expr
+	var split func(e engine.Expr)
+	split = func(e engine.Expr) {
+		if b, ok := e.(*engine.Binary); ok && b.Op == engine.OpAnd {
+			split(b.L)
+			split(b.R)
+			return
+		}
+		flat = append(flat, e)
+	}
+	for _, p := range preds {
+		split(p)
+	}
+	var tb engine.TimeBound
+	haveLo, haveHi := false, false
+	for _, p := range flat {
+		b, ok := p.(*engine.Binary)
+		if !ok || !(b.Op == engine.OpGe || b.Op == engine.OpGt || b.Op == engine.OpLe || b.Op == engine.OpLt) {
+			continue
+		}
+		a, ok1 := parse(b.L)
+		c, ok2 := parse(b.R)
+		if !ok1 || !ok2 {
+			continue
+		}
+		ge := b.Op == engine.OpGe || b.Op == engine.OpGt
+		// a.ts + a.off op c.ts + c.off
+		var lt, rt int
+		var k int64 // right - left op' k
+		switch {
+		case a.idx >= w && c.idx < w: // right op left
+			rt, lt, k = a.idx-w, c.idx, c.off-a.off
+		case a.idx < w && c.idx >= w: // left op right: flip
+			lt, rt, k = a.idx, c.idx-w, a.off-c.off
+			ge = !ge
+		default:
+			continue
+		}
+		if (haveLo || haveHi) && (tb.LeftTs != lt || tb.RightTs != rt) {
+			return nil // bounds on different columns: not one interval
+		}
+		tb.LeftTs, tb.RightTs = lt, rt
+		if ge {
+			if !haveLo || k > tb.Lower {
+				tb.Lower = k
+			}
+			haveLo = true
+		} else {
+			if !haveHi || k < tb.Upper {
+				tb.Upper = k
+			}
+			haveHi = true
+		}
+	}
+	if !haveLo || !haveHi || tb.Lower > tb.Upper {
+		return nil
+	}
+	return &tb
 }
 
 // fromItem binds one FROM item: a relation, a subquery or a JOIN. conj are
@@ -524,6 +632,17 @@ func (b *binder) join(j *pg.JoinExpr, where []*pg.Node, wl, wr bool) (*rel, *sco
 	}
 	sc := lsc.concat(rsc)
 	out := joinRel(kind, l, r, lk, rk)
+	if kind == engine.JoinInner && len(rest) > 0 {
+		var preds []engine.Expr
+		for _, c := range rest {
+			if e, err := sc.bind(c); err == nil {
+				preds = append(preds, e)
+			}
+		}
+		if tb := timeBound(preds, lsc.width()); tb != nil {
+			out = joinRelTB(kind, l, r, lk, rk, tb, lsc.entries[0].name, rsc.entries[0].name)
+		}
+	}
 	if len(rest) > 0 {
 		if kind != engine.JoinInner {
 			return nil, nil, nil, unsupported(location(rest[0]), "a condition other than column equality in the ON of an outer join")
