@@ -341,14 +341,9 @@ func evalWhere(mem memory.Allocator, e Expr, b arrow.RecordBatch, sel []bool, ns
 	if nsel == 0 {
 		return constColumn(mem, &Const{T: e.Type()}, int(b.NumRows()))
 	}
-	mb := array.NewBooleanBuilder(mem)
-	defer mb.Release()
-	mb.AppendValues(sel, nil)
-	mask := mb.NewBooleanArray()
-	defer mask.Release()
-	sub, ferr := compute.FilterRecordBatch(compute.WithAllocator(context.Background(), mem), b, mask, compute.DefaultFilterOptions())
-	if ferr != nil {
-		return nil, ferr
+	sub, err := selectRows(mem, e, b, sel, nsel)
+	if err != nil {
+		return nil, err
 	}
 	defer sub.Release()
 	part, err := Eval(mem, e, sub)
@@ -368,4 +363,94 @@ func evalWhere(mem memory.Allocator, e Expr, b arrow.RecordBatch, sel []bool, ns
 		}
 	}
 	return gather(mem, e.Type().Arrow, []arrow.Array{part}, which, rows), nil
+}
+
+// selectRows builds the batch of b's selected rows, copying only the
+// columns e reads (the others become NULL columns of the right length).
+func selectRows(mem memory.Allocator, e Expr, b arrow.RecordBatch, sel []bool, nsel int) (arrow.RecordBatch, error) {
+	used := map[int]bool{}
+	all := !colRefs(e, used)
+	rows := make([]int32, 0, nsel)
+	for i, s := range sel {
+		if s {
+			rows = append(rows, int32(i))
+		}
+	}
+	which := make([]int32, nsel)
+	cols := make([]arrow.Array, b.NumCols())
+	defer releaseAll(cols)
+	for c := range cols {
+		col := b.Column(c)
+		switch {
+		case !all && !used[c]:
+			cols[c] = array.MakeArrayOfNull(mem, col.DataType(), nsel)
+		case gatherable(col.DataType()):
+			cols[c] = gather(mem, col.DataType(), []arrow.Array{col}, which, rows)
+		default:
+			mb := array.NewBooleanBuilder(mem)
+			mb.AppendValues(sel, nil)
+			mask := mb.NewBooleanArray()
+			mb.Release()
+			d, err := compute.Filter(compute.WithAllocator(context.Background(), mem), compute.NewDatumWithoutOwning(col), compute.NewDatumWithoutOwning(mask), *compute.DefaultFilterOptions())
+			mask.Release()
+			if err != nil {
+				return nil, err
+			}
+			cols[c] = d.(*compute.ArrayDatum).MakeArray()
+			d.Release()
+		}
+	}
+	return array.NewRecordBatch(b.Schema(), cols, int64(nsel)), nil
+}
+
+func gatherable(dt arrow.DataType) bool {
+	switch dt.ID() {
+	case arrow.BOOL, arrow.INT32, arrow.DATE32, arrow.INT64, arrow.TIMESTAMP, arrow.FLOAT64,
+		arrow.INTERVAL_MONTH_DAY_NANO, arrow.DECIMAL128, arrow.STRING, arrow.BINARY:
+		return true
+	}
+	return false
+}
+
+// colRefs adds the columns e reads to used; false means e holds a node it
+// does not know, so every column may be read.
+func colRefs(e Expr, used map[int]bool) bool {
+	switch x := e.(type) {
+	case *ColRef:
+		used[x.Index] = true
+	case *Const:
+	case *Cast:
+		return colRefs(x.X, used)
+	case *Unary:
+		return colRefs(x.X, used)
+	case *Binary:
+		return colRefs(x.L, used) && colRefs(x.R, used)
+	case *Call:
+		for _, a := range x.Args {
+			if !colRefs(a, used) {
+				return false
+			}
+		}
+	case *Case:
+		for _, w := range x.Whens {
+			if !colRefs(w.Cond, used) || !colRefs(w.Then, used) {
+				return false
+			}
+		}
+		if x.Else != nil {
+			return colRefs(x.Else, used)
+		}
+	case *In:
+		for _, a := range x.List {
+			if !colRefs(a, used) {
+				return false
+			}
+		}
+		return colRefs(x.X, used)
+	case *Like:
+		return colRefs(x.X, used) && colRefs(x.Pattern, used)
+	default:
+		return false
+	}
+	return true
 }

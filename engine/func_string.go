@@ -171,9 +171,22 @@ func lengthKernel(mem memory.Allocator, n int, args []operand, t core.Type) (arr
 	return mapInt(mem, n, args, t, func(i int) int64 { return charCount(s.at(i)) }), nil
 }
 
+// satAdd adds without wrapping around.
+func satAdd(a, b int64) int64 {
+	s, ok := addOK(a, b)
+	if !ok {
+		if b > 0 {
+			return 1<<63 - 1
+		}
+		return -1 << 63
+	}
+	return s
+}
+
 // substrKernel is substr(s, start[, count]) with DuckDB's rules: a
 // negative start counts from the end, start 0 is one before the first
 // character, and a negative count takes the characters before start.
+// (Postgres errors on a negative count and never counts from the end.)
 func substrKernel(mem memory.Allocator, n int, args []operand, t core.Type) (arrow.Array, error) {
 	start := nums[int64](args[1])
 	count := numAt[int64]{c: 1 << 32}
@@ -184,14 +197,16 @@ func substrKernel(mem memory.Allocator, n int, args []operand, t core.Type) (arr
 		s := args[0].strs().at(i)
 		size := charCount(s)
 		off, length := start.at(i), count.at(i)
+		// The window [from, to) in characters, clamped to the string only
+		// at the end: substr('A', -3, 1) is empty, not 'A'.
 		var from, to int64
 		switch {
 		case length == 0:
 			return dst, nil
 		case off > 0:
-			from = min(size, off-1)
+			from = off - 1
 		case off < 0:
-			from = max(size+off, 0)
+			from = size + off
 		default:
 			from = 0
 			length--
@@ -200,11 +215,12 @@ func substrKernel(mem memory.Allocator, n int, args []operand, t core.Type) (arr
 			}
 		}
 		if length > 0 {
-			to = min(size, from+length)
+			to = satAdd(from, length)
 		} else {
 			to = from
-			from = max(0, from+length)
+			from = satAdd(from, length)
 		}
+		from, to = max(from, 0), min(to, size)
 		return append(dst, chars(s, from, to)...), nil
 	})
 }
