@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/stratadb/strata/engine/core"
@@ -119,6 +120,19 @@ func (e *Const) String() string {
 		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 	case arrow.MonthDayNanoInterval:
 		return "INTERVAL '" + core.FormatInterval(v) + "'"
+	case int64:
+		switch t := e.T.Arrow.(type) {
+		case *arrow.TimestampType:
+			if t.Unit == arrow.Microsecond {
+				name := "TIMESTAMP"
+				if t.TimeZone != "" {
+					name = "TIMESTAMPTZ"
+				}
+				return name + " '" + time.UnixMicro(v).UTC().Format("2006-01-02 15:04:05.999999") + "'"
+			}
+		case *arrow.Date32Type:
+			return "DATE '" + arrow.Date32(v).ToTime().Format("2006-01-02") + "'"
+		}
 	}
 	return fmt.Sprint(e.Value)
 }

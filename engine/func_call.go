@@ -86,16 +86,6 @@ func (o operand) column(mem memory.Allocator, n int) (arrow.Array, error) {
 	return constColumn(mem, &Const{Value: o.c, T: o.t}, n)
 }
 
-// anyNull reports whether any operand is NULL at row i.
-func anyNull(args []operand, i int) bool {
-	for _, a := range args {
-		if a.null(i) {
-			return true
-		}
-	}
-	return false
-}
-
 // constNull reports whether a constant argument is NULL, which makes a
 // strict function NULL on every row.
 func constNull(args []operand) bool {

@@ -109,6 +109,7 @@ var diffQueries = []diffQuery{
 	{name: "not_in_not_like", sql: "SELECT bidder, qty FROM bids WHERE qty NOT IN (1, 2) AND bidder NOT LIKE '%3'"},
 	{name: "case_in_agg", sql: "SELECT auction, sum(CASE WHEN price > 50 THEN 1 ELSE 0 END) AS hi, count(*) AS n FROM bids GROUP BY auction"},
 	{name: "having_avg", sql: "SELECT bidder, avg(price) AS a FROM bids GROUP BY bidder HAVING avg(price) > 45"},
+	{name: "agg_in_coalesce", sql: "SELECT coalesce(max(price), 0) AS hi, CASE WHEN count(*) > 5 THEN 'many' ELSE 'few' END AS c FROM bids"},
 	{name: "agg_of_agg", sql: "SELECT max(n) AS most, min(n) AS least, count(*) AS groups FROM (SELECT auction, count(*) AS n FROM bids GROUP BY auction) g"},
 	{name: "distinct_expr", sql: "SELECT DISTINCT price % 5 AS m FROM bids"},
 	{name: "union_all_aggs", sql: "SELECT 'b' AS k, count(*) AS n FROM bids UNION ALL SELECT 'a', count(*) FROM auctions"},

@@ -17,6 +17,12 @@ import (
 // engine would compute; an expression that fails (overflow) is left for run
 // time, where the error names the view.
 func fold(e engine.Expr) engine.Expr {
+	if c, ok := e.(*engine.Const); ok {
+		return c
+	}
+	if !readsColumns(e) {
+		return evalConst(e)
+	}
 	var kids []engine.Expr
 	switch x := e.(type) {
 	case *engine.Binary:
@@ -46,6 +52,56 @@ func fold(e engine.Expr) engine.Expr {
 			return e
 		}
 	}
+	return evalConst(e)
+}
+
+// readsColumns reports whether e reads a column (or holds a node this
+// walker does not know, which counts as reading).
+func readsColumns(e engine.Expr) bool {
+	switch x := e.(type) {
+	case *engine.Const:
+		return false
+	case *engine.ColRef:
+		return true
+	case *engine.Binary:
+		return readsColumns(x.L) || readsColumns(x.R)
+	case *engine.Unary:
+		return readsColumns(x.X)
+	case *engine.Cast:
+		return readsColumns(x.X)
+	case *engine.Call:
+		for _, a := range x.Args {
+			if readsColumns(a) {
+				return true
+			}
+		}
+		return false
+	case *engine.Case:
+		for _, w := range x.Whens {
+			if readsColumns(w.Cond) || readsColumns(w.Then) {
+				return true
+			}
+		}
+		return x.Else != nil && readsColumns(x.Else)
+	case *engine.In:
+		if readsColumns(x.X) {
+			return true
+		}
+		for _, a := range x.List {
+			if readsColumns(a) {
+				return true
+			}
+		}
+		return false
+	case *engine.Like:
+		return readsColumns(x.X) || readsColumns(x.Pattern)
+	}
+	return true
+}
+
+// evalConst computes a column-free expression once, with the engine's
+// kernels; on an error (overflow) the expression is left for run time.
+func evalConst(e engine.Expr) engine.Expr {
 	mem := memory.NewGoAllocator()
 	rec := array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, 1)
 	defer rec.Release()

@@ -67,6 +67,35 @@ func containsAgg(n *pg.Node) bool {
 		return containsAgg(x.NullTest.Arg)
 	case *pg.Node_TypeCast:
 		return containsAgg(x.TypeCast.Arg)
+	case *pg.Node_BooleanTest:
+		return containsAgg(x.BooleanTest.Arg)
+	case *pg.Node_List:
+		return anyAgg(x.List.Items)
+	case *pg.Node_CaseExpr:
+		c := x.CaseExpr
+		if containsAgg(c.Arg) || containsAgg(c.Defresult) {
+			return true
+		}
+		for _, w := range c.Args {
+			if cw := w.GetCaseWhen(); cw != nil && (containsAgg(cw.Expr) || containsAgg(cw.Result)) {
+				return true
+			}
+		}
+	case *pg.Node_CoalesceExpr:
+		return anyAgg(x.CoalesceExpr.Args)
+	case *pg.Node_MinMaxExpr:
+		return anyAgg(x.MinMaxExpr.Args)
+	case *pg.Node_NullIfExpr:
+		return anyAgg(x.NullIfExpr.Args)
+	}
+	return false
+}
+
+func anyAgg(ns []*pg.Node) bool {
+	for _, a := range ns {
+		if containsAgg(a) {
+			return true
+		}
 	}
 	return false
 }
