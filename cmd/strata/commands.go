@@ -89,6 +89,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		defer stop()
 	}
+	defer servePostgres(d, r.backends, *untilIdle, log)()
 	start := time.Now()
 	if err := r.eng.Run(ctx, *untilIdle); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -813,24 +814,11 @@ func (c *conn) describeStatement(st *statement) ([]field, error) {
 		}
 		fallthrough
 	case kindQuery:
-		lits := make([]string, st.nParams)
-		for i, oid := range st.paramOIDs {
-			lits[i] = "NULL"
-			if _, ok := pgTypes[oid]; ok {
-				lits[i] = castLit("NULL", oid)
-			}
-		}
-		sql := substitute(st.sql, lits)
 		ctx, release := c.queryContext()
 		defer release()
-		rd, _, err := c.srv.runner.Query(ctx, "SELECT * FROM ("+sql+"\n) AS strata_describe LIMIT 0")
+		rd, err := c.describeQuery(ctx, st)
 		if err != nil {
-			// Not a query that nests (EXPLAIN, SHOW TABLES, ...): run it.
-			var err2 error
-			rd, _, err2 = c.srv.runner.Query(ctx, sql)
-			if err2 != nil {
-				return nil, queryError(ctx, err2)
-			}
+			return nil, err
 		}
 		schema := rd.Schema()
 		rd.Release()
@@ -849,6 +837,42 @@ func (c *conn) describeStatement(st *statement) ([]field, error) {
 	}
 	st.fields, st.described = fields, true
 	return fields, nil
+}
+
+// describeQuery opens a statement's result without its parameters. A
+// typed parameter becomes CAST(NULL AS T); an untyped one first the string
+// literal '0' (at run time it is a string literal too, so DuckDB resolves
+// the same result types), then NULL if that fails (as in date = '0'). The
+// statement is wrapped in LIMIT 0, or run as it is when it does not nest
+// (EXPLAIN, SHOW TABLES).
+func (c *conn) describeQuery(ctx context.Context, st *statement) (array.RecordReader, error) {
+	attempt := func(untyped string) (array.RecordReader, string, error) {
+		lits := make([]string, st.nParams)
+		for i, oid := range st.paramOIDs {
+			lits[i] = untyped
+			if _, ok := pgTypes[oid]; ok {
+				lits[i] = castLit("NULL", oid)
+			}
+		}
+		sql := substitute(st.sql, lits)
+		rd, _, err := c.srv.runner.Query(ctx, "SELECT * FROM ("+sql+"\n) AS strata_describe LIMIT 0")
+		return rd, sql, err
+	}
+	untypedParams := slices.Contains(st.paramOIDs, 0)
+	if untypedParams {
+		if rd, _, err := attempt("'0'"); err == nil {
+			return rd, nil
+		}
+	}
+	rd, sql, err := attempt("NULL")
+	if err == nil {
+		return rd, nil
+	}
+	rd, _, err = c.srv.runner.Query(ctx, sql)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return rd, nil
 }
 
 // execute handles Execute of a portal.
