@@ -41,7 +41,13 @@ type config struct {
 	onEpoch       func(core.Epoch)
 	onChanges     func(core.Epoch, map[string][]arrow.RecordBatch)
 	eventTime     map[string]eventTime
+	maxStateKeys  int
 }
+
+// WithMaxStateKeys bounds the keys (groups) a stateful operator keeps in
+// memory between epochs; the rest stay in the Pebble state store and are
+// read back when a row needs them. 0 keeps everything in memory.
+func WithMaxStateKeys(n int) Option { return optionFunc(func(c *config) { c.maxStateKeys = n }) }
 
 // WithOnChanges registers a function that receives, after every epoch all
 // backends committed, each view's changelog batches of that epoch (borrowed:
@@ -236,6 +242,13 @@ func New(opts ...Option) (*Engine, error) {
 		if e.state, err = OpenStateStore(filepath.Join(cfg.dataDir, "state")); err != nil {
 			log.Close()
 			return nil, err
+		}
+		for _, v := range cfg.views {
+			for i, op := range v.Flow.Operators() {
+				if sp, ok := op.(Spiller); ok {
+					sp.AttachState(prefixReader{db: e.state.db, prefix: opPrefix(v.Def.Name, i)}, cfg.maxStateKeys)
+				}
+			}
 		}
 	}
 	return e, nil
@@ -744,6 +757,13 @@ func (e *Engine) checkpoint(ep core.Epoch) error {
 	_ = b.Set(stateEpochKey, binary.BigEndian.AppendUint64(nil, uint64(ep)), nil)
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("engine: checkpoint epoch %d: %w", ep, err)
+	}
+	for _, v := range e.cfg.views {
+		for _, op := range v.Flow.Operators() {
+			if sp, ok := op.(Spiller); ok {
+				sp.Checkpointed()
+			}
+		}
 	}
 	return nil
 }

@@ -69,6 +69,8 @@ type GroupAgg struct {
 	lastWM  int64
 	pending map[string]*group // EmitOnClose: changed groups whose window is open
 	changed map[string]bool   // groups changed since the last checkpoint
+	store   StateLookup       // the committed checkpoint, for groups not in memory
+	maxKeys int               // groups kept in memory after a checkpoint (0: all)
 }
 
 // SetWindow makes the aggregate window-aware (see WindowClose).
@@ -205,6 +207,16 @@ func (g *GroupAgg) Push(_ context.Context, _ int, in arrow.RecordBatch, _ Emit) 
 			g.buf = appendKey(g.buf, c, r)
 		}
 		gr, ok := g.groups[string(g.buf)]
+		if !ok && g.lazy() {
+			loaded, err := g.load(string(g.buf))
+			if err != nil {
+				return fmt.Errorf("engine: load group from the state store: %w", err)
+			}
+			if loaded != nil {
+				gr, ok = loaded, true
+				g.groups[gr.key] = gr
+			}
+		}
 		if !ok {
 			vals := make([]any, len(keyCols))
 			for i, c := range keyCols {
@@ -583,6 +595,10 @@ func (g *GroupAgg) Checkpoint(w StateWriter) error {
 	return nil
 }
 
+// Checkpointed implements Spiller: the checkpoint is committed, so clean
+// groups may leave memory.
+func (g *GroupAgg) Checkpointed() { g.evict() }
+
 // Restore implements Checkpointer.
 func (g *GroupAgg) Restore(r StateReader) error {
 	g.dirty = g.dirty[:0]
@@ -590,63 +606,28 @@ func (g *GroupAgg) Restore(r StateReader) error {
 	if len(g.keys) == 0 {
 		delete(g.groups, "")
 	}
-	err := r.Scan(func(k, v []byte) error {
-		d := &decoder{b: v}
-		nk := int(d.uvarint())
-		gr := g.newGroup(string(k), nil)
-		gr.keyVals = make([]any, nk)
-		for i := range gr.keyVals {
-			gr.keyVals[i] = d.value()
-		}
-		gr.rows = d.varint()
-		for i, a := range g.aggs {
-			gr.cnt[i] = d.varint()
-			gr.isum[i] = d.varint()
-			if len(d.b) < 9 {
-				d.fail()
-				break
-			}
-			gr.fsum[i] = math.Float64frombits(binary.BigEndian.Uint64(d.b))
-			has := d.b[8]
-			d.b = d.b[9:]
-			if has == 1 {
-				n := int(d.uvarint())
-				m := map[any]int64{}
-				for j := 0; j < n && d.err == nil; j++ {
-					val := d.value()
-					if t, ok := val.(time.Time); ok {
-						val = t.UnixMicro()
-					}
-					m[val] = d.varint()
-				}
-				if a.Kind.keepsValues() {
-					gr.vals[i] = m
-				}
+	if g.lazy() {
+		// Groups load on demand from the store (bounded memory); only the
+		// global group, if any, is needed up front.
+		if len(g.keys) == 0 {
+			if gr, err := g.load(""); err != nil {
+				return err
+			} else if gr != nil {
+				g.groups[""] = gr
 			}
 		}
-		if len(d.b) == 0 {
-			d.fail()
-		} else {
-			has := d.b[0]
-			d.b = d.b[1:]
-			if has == 1 {
-				gr.out = make([]any, len(gr.keyVals)+len(g.aggs))
-				for i := range gr.out {
-					gr.out[i] = d.value()
-				}
+	} else {
+		err := r.Scan(func(k, v []byte) error {
+			gr, err := g.decodeGroup(k, v)
+			if err != nil {
+				return err
 			}
+			g.groups[gr.key] = gr
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		if len(d.b) == 1 && d.b[0] == 1 {
-			g.pending[gr.key] = gr
-		}
-		if d.err != nil {
-			return fmt.Errorf("engine: restore group %x: %w", k, d.err)
-		}
-		g.groups[gr.key] = gr
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	if _, ok := g.groups[""]; !ok && len(g.keys) == 0 {
 		gr := g.newGroup("", nil)
@@ -655,4 +636,98 @@ func (g *GroupAgg) Restore(r StateReader) error {
 		g.dirty = append(g.dirty, gr)
 	}
 	return nil
+}
+
+// decodeGroup decodes a group written by Checkpoint.
+func (g *GroupAgg) decodeGroup(k, v []byte) (*group, error) {
+	d := &decoder{b: v}
+	nk := int(d.uvarint())
+	gr := g.newGroup(string(k), nil)
+	gr.keyVals = make([]any, nk)
+	for i := range gr.keyVals {
+		gr.keyVals[i] = d.value()
+	}
+	gr.rows = d.varint()
+	for i, a := range g.aggs {
+		gr.cnt[i] = d.varint()
+		gr.isum[i] = d.varint()
+		if len(d.b) < 9 {
+			d.fail()
+			break
+		}
+		gr.fsum[i] = math.Float64frombits(binary.BigEndian.Uint64(d.b))
+		has := d.b[8]
+		d.b = d.b[9:]
+		if has == 1 {
+			n := int(d.uvarint())
+			m := map[any]int64{}
+			for j := 0; j < n && d.err == nil; j++ {
+				val := d.value()
+				if t, ok := val.(time.Time); ok {
+					val = t.UnixMicro()
+				}
+				m[val] = d.varint()
+			}
+			if a.Kind.keepsValues() {
+				gr.vals[i] = m
+			}
+		}
+	}
+	if len(d.b) == 0 {
+		d.fail()
+	} else {
+		has := d.b[0]
+		d.b = d.b[1:]
+		if has == 1 {
+			gr.out = make([]any, len(gr.keyVals)+len(g.aggs))
+			for i := range gr.out {
+				gr.out[i] = d.value()
+			}
+		}
+	}
+	if len(d.b) == 1 && d.b[0] == 1 {
+		g.pending[gr.key] = gr
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("engine: restore group %x: %w", k, d.err)
+	}
+	return gr, nil
+}
+
+// AttachState implements Spiller: with a store and a limit, clean groups
+// beyond the limit leave memory after each checkpoint and are read back
+// from the store when a row needs them.
+func (g *GroupAgg) AttachState(store StateLookup, maxKeys int) {
+	g.store, g.maxKeys = store, maxKeys
+}
+
+// lazy reports whether groups live in the store rather than all in memory.
+// Window aggregates keep every open window in memory: the watermark bounds
+// them and closing needs them all.
+func (g *GroupAgg) lazy() bool { return g.store != nil && g.maxKeys > 0 && g.win == nil }
+
+// load reads a group from the store; nil when it is not there.
+func (g *GroupAgg) load(key string) (*group, error) {
+	v, ok, err := g.store.Get([]byte(key))
+	if err != nil || !ok {
+		return nil, err
+	}
+	return g.decodeGroup([]byte(key), v)
+}
+
+// evict drops clean groups (written by the checkpoint just taken) until at
+// most maxKeys stay in memory.
+func (g *GroupAgg) evict() {
+	if !g.lazy() || len(g.groups) <= g.maxKeys {
+		return
+	}
+	for k, gr := range g.groups {
+		if len(g.groups) <= g.maxKeys {
+			return
+		}
+		if k == "" || gr.dirty || g.changed[k] {
+			continue
+		}
+		delete(g.groups, k)
+	}
 }

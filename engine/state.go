@@ -29,6 +29,22 @@ type StateWriter interface {
 	Delete(key []byte)
 }
 
+// StateLookup reads one key of an operator's committed state.
+type StateLookup interface {
+	Get(key []byte) (value []byte, ok bool, err error)
+}
+
+// Spiller is implemented by operators that keep only part of their state
+// in memory: what is not there is read back from the committed checkpoint.
+type Spiller interface {
+	// AttachState gives the operator its committed state and the number
+	// of keys it may keep in memory.
+	AttachState(store StateLookup, maxKeys int)
+	// Checkpointed is called after the checkpoint is committed, when clean
+	// state may be dropped from memory.
+	Checkpointed()
+}
+
 // StateReader scans an operator's saved state.
 type StateReader interface {
 	Scan(fn func(key, value []byte) error) error
@@ -281,4 +297,17 @@ func (d *decoder) str() string {
 	x := string(d.b[:l])
 	d.b = d.b[l:]
 	return x
+}
+
+// Get implements StateLookup.
+func (r prefixReader) Get(k []byte) ([]byte, bool, error) {
+	v, closer, err := r.db.Get(append(append([]byte(nil), r.prefix...), k...))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer closer.Close()
+	return append([]byte(nil), v...), true, nil
 }

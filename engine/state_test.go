@@ -131,3 +131,50 @@ func TestGroupAggCheckpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestBoundedStateMemory: with at most 5 groups kept in memory, an
+// aggregate over 50 keys gives exactly the result of the unbounded one,
+// also across a restart, and never holds more than the limit plus the
+// groups one epoch touches.
+func TestBoundedStateMemory(t *testing.T) {
+	ctx := t.Context()
+	rows := make([][2]int64, 600)
+	for i := range rows {
+		rows[i] = [2]int64{int64((i * 7) % 50), int64(i)}
+	}
+	run := func(dir string, a, b *memBackend, limit, upto int, check func(*GroupAgg)) {
+		mem := testutil.Alloc(t)
+		src := &memSource{mem: mem, rows: rows[:upto], chunk: 4}
+		view := sumView(t, mem)
+		opts := []Option{WithAllocator(mem), WithDataDir(dir), WithSource("src", src),
+			WithBackend(a), WithBackend(b), WithView(view), WithMaxStateKeys(limit)}
+		e, err := New(opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		agg := view.Flow.Operators()[0].(*GroupAgg)
+		if err := e.Run(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		if check != nil {
+			check(agg)
+		}
+	}
+	wantA, wantB := newMemBackend("a"), newMemBackend("b")
+	run(t.TempDir(), wantA, wantB, 0, len(rows), nil)
+
+	dir := t.TempDir()
+	a, b := newMemBackend("a"), newMemBackend("b")
+	bounded := func(g *GroupAgg) {
+		// Each epoch reads 4 rows, so at most 4 groups are dirty at once.
+		if n := g.Groups(); n > 5 {
+			t.Errorf("%d groups in memory after the run, limit 5", n)
+		}
+	}
+	run(dir, a, b, 5, 300, bounded)
+	run(dir, a, b, 5, len(rows), bounded) // restart: groups come back from the store
+	if got, want := a.dump("sums"), wantA.dump("sums"); got != want {
+		t.Fatalf("bounded state differs from unbounded:\n got %s\nwant %s", got, want)
+	}
+}

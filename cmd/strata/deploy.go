@@ -211,6 +211,9 @@ func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.
 	if d.cfg.Engine.MaxEpochRows > 0 {
 		opts = append(opts, engine.WithMaxEpochRows(d.cfg.Engine.MaxEpochRows))
 	}
+	if d.cfg.Engine.MaxStateKeys > 0 {
+		opts = append(opts, engine.WithMaxStateKeys(d.cfg.Engine.MaxStateKeys))
+	}
 	if d.cfg.Engine.EpochInterval > 0 {
 		opts = append(opts, engine.WithEpochInterval(d.cfg.Engine.EpochInterval))
 	}

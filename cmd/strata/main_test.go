@@ -414,7 +414,7 @@ views:
 func TestRestartFromCheckpoint(t *testing.T) {
 	deployment := `
 data_dir: ./state
-engine: {max_epoch_rows: 7}
+engine: {max_epoch_rows: 7, max_state_keys: 2}
 sources:
   - name: bids
     connector: file

@@ -136,6 +136,13 @@ func (b *builder) engine(e *object) {
 			eng.MaxEpochRows = v.i
 		}
 	}
+	if v := e.get("max_state_keys"); v != nil {
+		if v.i < 0 {
+			b.add(v.pos, "use 0 (all in memory) or a positive number", "engine: max_state_keys cannot be negative, got %d", v.i)
+		} else {
+			eng.MaxStateKeys = v.i
+		}
+	}
 }
 
 func (b *builder) udf(o *object) {

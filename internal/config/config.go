@@ -43,6 +43,7 @@ type Server struct {
 type Engine struct {
 	EpochInterval time.Duration
 	MaxEpochRows  int
+	MaxStateKeys  int // 0: all state in memory
 	Pos           Pos
 }
 

@@ -167,6 +167,8 @@ var spec = &field{kind: kindObject, singular: "deployment", fields: []*field{
 				doc: "How often an epoch starts when sources have data. Shorter: fresher views, more commits."},
 			{name: "max_epoch_rows", kind: kindInt, def: defaultEpochRows, since: since01, example: "50000",
 				doc: "Upper bound on the input rows one epoch reads, across all sources."},
+			{name: "max_state_keys", kind: kindInt, def: 0, since: since01, example: "1000000",
+				doc: "Keys (groups) an aggregate keeps in memory between epochs; the rest stay in the Pebble state store under data_dir and are read back when needed. 0: all in memory."},
 		}},
 	{name: "udfs", kind: kindList, since: since01, example: "[{name: fx, path: udfs/fx.wasm}]",
 		doc: "WebAssembly modules whose functions views may call.",
