@@ -138,10 +138,12 @@ views:
 		"-c", "SELECT auction, bids, volume FROM per_auction ORDER BY auction",
 		"-c", "SELEC auction FROM per_auction",
 		"-c", "SELECT * FROM no_such_view",
+		// psql's \d commands call Postgres-only catalog functions: they
+		// fail with DuckDB's error, and the session goes on.
+		"-c", `\dt`,
 		"-c", "SHOW application_name",
 		"-c", "SELECT count(*) AS n FROM per_auction")
 	wantOut := "SET\nauction,bids,volume\n0,10,135\n1,10,145\n2,10,155\n(3 rows)\napplication_name\npgwire_test\n(1 row)\nn\n3\n(1 row)\n"
-	t.Logf("psql -c stderr:\n%s", errOut)
 	if out != wantOut {
 		t.Errorf("psql -c output:\n got %q\nwant %q", out, wantOut)
 	}
