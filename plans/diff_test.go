@@ -158,7 +158,8 @@ func genChanges(rng *rand.Rand, n int) []change {
 				null(0.05, int64(rng.IntN(8))),
 				null(0.05, fmt.Sprintf("b%d", rng.IntN(6))),
 				null(0.1, int64(rng.IntN(100))),
-				null(0.03, base.Add(time.Duration(clock)*time.Second)),
+				// Out of order: up to 6 s behind the newest event.
+				null(0.03, base.Add(time.Duration(clock-rng.IntN(7))*time.Second)),
 				null(0.05, int32(rng.IntN(8))),
 				null(0.1, float64(rng.IntN(1000))/8),
 			}
