@@ -89,7 +89,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		defer stop()
 	}
-	defer servePostgres(d, r.backends, *untilIdle, log)()
+	stopPG, err := servePostgres(d, r.backends, *untilIdle, log)
+	if err != nil {
+		return err
+	}
+	defer stopPG()
 	start := time.Now()
 	if err := r.eng.Run(ctx, *untilIdle); err != nil {
 		return err

@@ -65,18 +65,17 @@ func pgError(err error) error {
 // servePostgres starts the Postgres wire protocol server on
 // server.postgres when it is set (and the run is not --until-idle), over
 // the DuckDB backend. The returned function stops it; defer it before the
-// backends close. A server that cannot listen is logged as an error and
-// the deployment runs on without it.
-func servePostgres(d *deployment, bs map[string]core.Backend, untilIdle bool, log *slog.Logger) (stop func()) {
+// backends close. A server that cannot listen fails the run, as the HTTP
+// server does.
+func servePostgres(d *deployment, bs map[string]core.Backend, untilIdle bool, log *slog.Logger) (stop func(), err error) {
 	stop = func() {}
 	addr := d.cfg.Server.Postgres
 	if addr == "" || untilIdle {
-		return stop
+		return stop, nil
 	}
 	srv, ln, err := listenPostgres(addr, bs, log)
 	if err != nil {
-		log.Error("postgres server not started", "err", err)
-		return stop
+		return nil, err
 	}
 	done := make(chan struct{})
 	go func() {
@@ -89,7 +88,7 @@ func servePostgres(d *deployment, bs map[string]core.Backend, untilIdle bool, lo
 	return func() {
 		_ = srv.Close()
 		<-done
-	}
+	}, nil
 }
 
 func listenPostgres(addr string, bs map[string]core.Backend, log *slog.Logger) (*pgwire.Server, net.Listener, error) {
