@@ -21,7 +21,14 @@ import (
 	"github.com/stratadb/strata/backends/internal/schema"
 	"github.com/stratadb/strata/engine/core"
 	"github.com/stratadb/strata/internal/testutil"
+	"github.com/stratadb/strata/internal/testutil/pgtest"
 )
+
+// TestMain starts the Postgres server the postgres backend runs against.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// allBackends are the backends the shared scripts run against.
+var allBackends = []string{"pebble", "duckdb", "postgres"}
 
 // TestBackends runs every script in testdata/ against every backend. The
 // expected output is the same for all of them, which is the point: the
@@ -39,7 +46,7 @@ import (
 //
 // Errors print as "error: " and the message without the backend's prefix.
 func TestBackends(t *testing.T) {
-	for _, name := range []string{"pebble", "duckdb"} {
+	for _, name := range allBackends {
 		t.Run("backend="+name, func(t *testing.T) {
 			datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 				if filepath.Ext(path) != "" {
@@ -57,6 +64,7 @@ type harness struct {
 	t    *testing.T
 	name string
 	dir  string
+	opts map[string]any // the backend's options: the postgres DSN
 	mem  memory.Allocator
 	b    core.Backend
 	defs map[string]core.ViewDef
@@ -64,12 +72,13 @@ type harness struct {
 
 func newHarness(t *testing.T, name string) *harness {
 	h := &harness{t: t, name: name, dir: filepath.Join(t.TempDir(), name), mem: testutil.Alloc(t), defs: map[string]core.ViewDef{}}
+	h.opts = backendOptions(t, name)
 	h.open(false)
 	return h
 }
 
 func (h *harness) open(readOnly bool) {
-	b, err := backends.Open(context.Background(), h.name, backends.Config{Dir: h.dir, ReadOnly: readOnly, Alloc: h.mem})
+	b, err := backends.Open(context.Background(), h.name, backends.Config{Dir: h.dir, ReadOnly: readOnly, Alloc: h.mem, Options: h.opts})
 	if errors.Is(err, duckdb.ErrUnavailable) {
 		testutil.SkipOrFail(h.t, err.Error())
 	}
@@ -77,6 +86,15 @@ func (h *harness) open(readOnly bool) {
 		h.t.Fatal(err)
 	}
 	h.b = b
+}
+
+// backendOptions returns what backend name needs to open in a test: for
+// postgres, a database of the test's own on the test server.
+func backendOptions(t testing.TB, name string) map[string]any {
+	if name == "postgres" {
+		return map[string]any{"dsn": pgtest.DSN(t)}
+	}
+	return nil
 }
 
 func (h *harness) close() {

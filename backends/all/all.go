@@ -1,5 +1,6 @@
 // Package all registers every storage backend Strata ships: importing it for
-// its side effects makes "pebble" and "duckdb" available to backends.Open.
+// its side effects makes "pebble", "duckdb" and "postgres" available to
+// backends.Open.
 //
 //	import _ "github.com/stratadb/strata/backends/all"
 //
@@ -8,6 +9,7 @@
 package all
 
 import (
-	_ "github.com/stratadb/strata/backends/duckdb" // registers "duckdb"
-	_ "github.com/stratadb/strata/backends/pebble" // registers "pebble"
+	_ "github.com/stratadb/strata/backends/duckdb"   // registers "duckdb"
+	_ "github.com/stratadb/strata/backends/pebble"   // registers "pebble"
+	_ "github.com/stratadb/strata/backends/postgres" // registers "postgres"
 )
