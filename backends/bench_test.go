@@ -55,7 +55,7 @@ func benchBatch(mem memory.Allocator, from, n int, v int64, retract bool) arrow.
 // table of the same size (a -old/+new pair per key, so twice the rows).
 // Each epoch is one synced commit.
 func BenchmarkApply(b *testing.B) {
-	for _, name := range []string{"pebble", "duckdb"} {
+	for _, name := range allBackends {
 		for _, op := range []string{"append", "upsert"} {
 			for _, rows := range []int{1024, 65536} {
 				b.Run(fmt.Sprintf("backend=%s/op=%s/rows=%d", name, op, rows), func(b *testing.B) {
@@ -69,7 +69,7 @@ func BenchmarkApply(b *testing.B) {
 func benchApply(b *testing.B, name, op string, rows int) {
 	mem := testutil.Alloc(b)
 	ctx := context.Background()
-	be, err := backends.Open(ctx, name, backends.Config{Dir: filepath.Join(b.TempDir(), name), Alloc: mem})
+	be, err := backends.Open(ctx, name, backends.Config{Dir: filepath.Join(b.TempDir(), name), Alloc: mem, Options: backendOptions(b, name)})
 	if errors.Is(err, duckdb.ErrUnavailable) {
 		testutil.SkipOrFail(b, err.Error())
 	}

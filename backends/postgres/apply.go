@@ -61,9 +61,8 @@ func (b *Backend) Apply(ctx context.Context, ch *core.EpochChanges) error {
 		if core.Epoch(stored) >= ch.Epoch {
 			return errSkip
 		}
-		var buf bytes.Buffer
 		for i, v := range views {
-			if err := b.applyView(ctx, v, ch.Changes[names[i]], &buf); err != nil {
+			if err := b.applyView(ctx, v, ch.Changes[names[i]], &b.copyBuf); err != nil {
 				return fmt.Errorf("postgres: apply epoch %d to view %q: %w", ch.Epoch, v.def.Name, err)
 			}
 		}

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,6 +58,8 @@ type Backend struct {
 	// mode. Only the engine's goroutine uses it. Its session holds the
 	// schema's advisory lock.
 	writer *pgx.Conn
+	// copyBuf holds one view's COPY stream; Apply reuses it.
+	copyBuf bytes.Buffer
 
 	// mu guards closed, idle and committed; it is never held during I/O.
 	mu        sync.Mutex
