@@ -34,6 +34,7 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("POST /v1/sql", s.sql)
 	mux.HandleFunc("GET /v1/views/{view}/rows/{key...}", s.row)
+	mux.HandleFunc("GET /v1/views/{view}/rows", s.rows) // server_range.go
 	mux.HandleFunc("GET /v1/views/{view}/changes", s.changes)
 	if s.metrics != nil {
 		mux.HandleFunc("GET /metrics", metricsHandler(s.metrics))
