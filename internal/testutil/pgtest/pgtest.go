@@ -193,8 +193,10 @@ func start() error {
 	// The watchdog stops the server when the test binary is gone, however
 	// it ended. It checks /proc rather than kill -0, which fails across
 	// users.
+	// It waits for the process only: racing the normal stop (which
+	// removes postmaster.pid) would delete the directory under it.
 	wd := exec.Command("sh", "-c", fmt.Sprintf(
-		`while [ -d /proc/%d ] && [ -f %s/postmaster.pid ]; do sleep 1; done; %s -D %s -m immediate stop >/dev/null 2>&1; rm -rf %s`,
+		`while [ -d /proc/%d ]; do sleep 1; done; [ -f %s/postmaster.pid ] && %s -D %s -m immediate stop >/dev/null 2>&1; rm -rf %s`,
 		os.Getpid(), data, filepath.Join(bin, "pg_ctl"), data, dir))
 	if cred != nil {
 		wd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
