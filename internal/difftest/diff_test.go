@@ -6,10 +6,8 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"flag"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -18,12 +16,6 @@ import (
 
 	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/internal/testutil"
-)
-
-var (
-	flagSeeds = flag.Int("seeds", 20, "seeds per query")
-	flagSeed  = flag.Int("seed", -1, "run only this seed")
-	flagRows  = flag.Int("rows", 0, "changes per seed (0: 200..1000, by seed)")
 )
 
 // TestDiff is the differential test: every query that plans runs
@@ -35,52 +27,18 @@ var (
 //	go test -tags duckdb_arrow ./internal/difftest -run TestDiff -seeds=200
 //	go test -tags duckdb_arrow ./internal/difftest -run TestDiff/q=topn -seed=7
 func TestDiff(t *testing.T) {
-	var run []*Planned
-	var pending []string
-	for _, q := range Queries {
-		p, err := Plan(q)
-		switch {
-		case err != nil && len(q.Pending()) == 0:
-			t.Errorf("query %s needs only supported constructs but does not plan: %v\n  %s", q.Name, err, q.SQL)
-		case err != nil:
-			pending = append(pending, fmt.Sprintf("%s (%v)", q.Name, q.Pending()))
-		default:
-			if len(q.Pending()) > 0 {
-				t.Logf("query %s plans although Supported lacks %v: it runs; flip them in queries.go", q.Name, q.Pending())
-			}
-			run = append(run, p)
-		}
-	}
-	seeds := *flagSeeds
-	if *flagSeed >= 0 {
-		seeds = 1
-	}
-	t.Logf("difftest: %d queries run x %d seeds; %d pending: %s", len(run), seeds, len(pending), strings.Join(pending, ", "))
-	for _, p := range run {
+	for _, p := range planAll(t, "TestDiff", *flagSeeds) {
 		t.Run("q="+p.Query.Name, func(t *testing.T) {
 			t.Parallel()
 			o := openOracle(t)
-			for seed := 0; seed < *flagSeeds; seed++ {
-				if *flagSeed >= 0 && seed != *flagSeed {
-					continue
-				}
-				if err := diffSeed(t, o, p, uint64(seed)); err != nil {
+			for _, seed := range seedList(*flagSeeds) {
+				if err := diffSeed(t, o, p, seed); err != nil {
 					t.Fatalf("query %s, seed %d: %v\n  sql:    %s\n  oracle: %s\nrerun: go test -tags duckdb_arrow ./internal/difftest -run 'TestDiff/q=%s$' -seed=%d",
 						p.Query.Name, seed, err, p.Query.SQL, p.Query.OracleSQL(), p.Query.Name, seed)
 				}
 			}
 		})
 	}
-}
-
-// Sizes returns the number of changes for a seed and the epoch cuts.
-func sizes(seed uint64) (int, *rand.Rand, []int) {
-	rng := rand.New(rand.NewPCG(seed, 0xe90c))
-	n := 200 + rng.IntN(801)
-	if *flagRows > 0 {
-		n = *flagRows
-	}
-	return n, rng, Cut(rng, n)
 }
 
 func diffSeed(t *testing.T, o *oracle, p *Planned, seed uint64) error {
