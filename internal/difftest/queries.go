@@ -31,6 +31,8 @@ const (
 	Dedup         Construct = "dedup"
 	Scalar        Construct = "scalar functions"
 	TimeFuncs     Construct = "time functions"
+	AggFilter     Construct = "aggregate FILTER (WHERE ..)"
+	StringAgg     Construct = "string_agg"
 )
 
 // Supported is the one place that says which constructs the planner and
@@ -42,6 +44,7 @@ var Supported = map[Construct]bool{
 	Distinct: true, UnionAll: true, Union: true, CTE: true, Subquery: true, ViewOverView: true,
 	Tumble: true, Hop: true, Session: true, EmitOnClose: true, TopN: true, Dedup: true,
 	Scalar: true, TimeFuncs: true,
+	AggFilter: false, StringAgg: false,
 }
 
 // View is an upstream view a query reads (views over views).
@@ -241,6 +244,16 @@ var Queries = []Query{
 	{Name: "bool_tests", Needs: []Construct{Scalar}, SQL: "SELECT id, ok IS TRUE AS t, ok IS NOT FALSE AS nf, (amount > 10) = ok AS eq, ok IS DISTINCT FROM (qty > 2) AS d FROM events"},
 	{Name: "case_in_agg", Needs: []Construct{Scalar}, SQL: "SELECT user_id, sum(CASE WHEN ok THEN amount ELSE 0 END) AS s, count(*) AS n FROM events GROUP BY user_id"},
 	{Name: "group_by_scalar", Needs: []Construct{Scalar}, SQL: "SELECT coalesce(kind, '?') || '!' AS k, count(*) AS n FROM events GROUP BY 1"},
+	// Postgres rounds a double to an integer half to even (rint); DuckDB's
+	// CAST rounds half away from zero, so the oracle says round_even.
+	{Name: "cast_double_to_int", Needs: []Construct{Scalar},
+		SQL:    "SELECT id, price, CAST(price AS bigint) AS b, CAST(price AS integer) AS i FROM events WHERE abs(price) < 1000",
+		Oracle: "SELECT id, price, CAST(round_even(price, 0) AS bigint) AS b, CAST(round_even(price, 0) AS integer) AS i FROM events WHERE abs(price) < 1000"},
+	{Name: "agg_filter", Needs: []Construct{AggFilter},
+		SQL: "SELECT user_id, count(*) FILTER (WHERE ok) AS oks, sum(amount) FILTER (WHERE kind = 'buy') AS bought FROM events GROUP BY user_id"},
+	{Name: "string_agg", Needs: []Construct{StringAgg, Distinct, Subquery},
+		SQL:    "SELECT region, string_agg(name, ',' ORDER BY name) AS names FROM (SELECT DISTINCT region, name FROM users) d GROUP BY region",
+		Oracle: "SELECT region, string_agg(name, ',' ORDER BY name) AS names FROM (SELECT DISTINCT region, name FROM users) d GROUP BY region"},
 	{Name: "time_funcs", Needs: []Construct{TimeFuncs}, SQL: "SELECT date_trunc('minute', ts) AS m, extract(second FROM ts) AS s, ts + INTERVAL '1' HOUR AS later FROM events"},
 	{Name: "time_group", Needs: []Construct{TimeFuncs}, SQL: "SELECT date_trunc('minute', ts) AS m, count(*) AS n FROM events GROUP BY 1"},
 }
