@@ -111,6 +111,9 @@ func constArray(mem memory.Allocator, c *Const, n int) (arrow.Array, error) {
 // fixed returns the values of a fixed-width array (its offset applied).
 func fixed[T int32 | int64 | float64](a arrow.Array) []T {
 	d := a.Data()
+	if d.Len() == 0 || d.Buffers()[1] == nil {
+		return nil // an empty array may have no value buffer at all
+	}
 	vals := arrow.GetData[T](d.Buffers()[1].Bytes())
 	return vals[d.Offset() : d.Offset()+d.Len()]
 }

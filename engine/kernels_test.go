@@ -130,3 +130,40 @@ func BenchmarkGroupAgg(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// TestEmptyBatches: every operator accepts a batch without rows (a source
+// may emit one) and emits nothing for it.
+func TestEmptyBatches(t *testing.T) {
+	mem := testutil.Alloc(t)
+	ctx := t.Context()
+	schema := core.ChangelogSchema(core.ArrowSchema(kvCols))
+	bld := array.NewRecordBuilder(mem, schema)
+	empty := bld.NewRecordBatch()
+	bld.Release()
+	defer empty.Release()
+	k := &ColRef{Index: 0, Name: "k", T: core.Bigint}
+	agg, _ := NewGroupAgg(mem, schema, []int{0}, []string{"k"}, []AggSpec{{Kind: AggSum, Arg: 1, Name: "s", T: core.Bigint}, {Kind: AggMin, Arg: 1, Name: "m", T: core.Bigint}})
+	join, _ := NewJoin(mem, JoinFull, schema, schema, []int{0}, []int{0})
+	top, _ := NewTopN(mem, schema, []int{0}, []SortKey{{Col: 1}}, 2, "rn")
+	ops := []Operator{
+		NewFilter(mem, schema, &Binary{Op: OpGt, L: k, R: &Const{Value: int64(1), T: core.Bigint}, T: core.Boolean}),
+		NewProject(mem, []Expr{&Binary{Op: OpMul, L: k, R: &Const{Value: int64(2), T: core.Bigint}, T: core.Bigint}}, []string{"k2"}),
+		agg, join, top, NewUnion(schema, 2),
+	}
+	for _, op := range ops {
+		emitted := 0
+		emit := func(b arrow.RecordBatch) error { emitted += int(b.NumRows()); return nil }
+		for port := 0; port < 2; port++ {
+			if err := op.Push(ctx, port%2, empty, emit); err != nil {
+				t.Fatalf("%s: %v", op.Explain(), err)
+			}
+		}
+		if err := op.EndEpoch(ctx, emit); err != nil {
+			t.Fatalf("%s: %v", op.Explain(), err)
+		}
+		if emitted != 0 {
+			t.Errorf("%s emitted %d rows for empty input", op.Explain(), emitted)
+		}
+		op.Close()
+	}
+}
