@@ -201,6 +201,9 @@ func (v validBits) ok(i int) bool { return v.bm == nil || bitutil.BitIsSet(v.bm,
 // values returns the typed values of a fixed-width array, offset applied.
 func values[T arrow.FixedWidthType](a arrow.Array) []T {
 	d := a.Data()
+	if d.Len() == 0 || d.Buffers()[1] == nil {
+		return nil // an empty array may have no value buffer at all
+	}
 	vals := arrow.GetData[T](d.Buffers()[1].Bytes())
 	return vals[d.Offset() : d.Offset()+d.Len()]
 }

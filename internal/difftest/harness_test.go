@@ -12,7 +12,7 @@ var (
 	flagSeeds  = flag.Int("seeds", 20, "seeds per query in TestDiff (TestMetamorphic runs a fifth as many)")
 	flagSeed   = flag.Int("seed", -1, "run only this seed")
 	flagRows   = flag.Int("rows", 0, "changes per seed (0: 200..800, chosen by the seed)")
-	flagStrict = flag.Bool("strict", false, "known bugs fail the tests instead of being logged")
+	flagStrict = flag.Bool("strict", true, "known bugs fail the tests (-strict=false only logs them)")
 )
 
 // seedList returns the seeds to run: 0..n-1, or only -seed.
