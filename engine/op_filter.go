@@ -16,11 +16,14 @@ type Filter struct {
 	mem    memory.Allocator
 	pred   Expr
 	schema *arrow.Schema
+	udfs   *udfStage // UDF calls of pred, evaluated first (nil: none)
+	eval   Expr      // pred over the stage's columns
 }
 
 // NewFilter returns a filter over changelog batches of schema.
 func NewFilter(mem memory.Allocator, schema *arrow.Schema, pred Expr) *Filter {
-	return &Filter{mem: mem, pred: pred, schema: schema}
+	st, ev := hoistUDFs(schema.NumFields(), []Expr{pred})
+	return &Filter{mem: mem, pred: pred, schema: schema, udfs: st, eval: ev[0]}
 }
 
 func (f *Filter) Schema() *arrow.Schema { return f.schema }
@@ -33,12 +36,25 @@ func (f *Filter) EndEpoch(context.Context, Emit) error {
 
 // Push implements Operator.
 func (f *Filter) Push(ctx context.Context, _ int, in arrow.RecordBatch, emit Emit) error {
-	mask, err := Eval(f.mem, f.pred, in)
+	src, dropped := in, []bool(nil)
+	if f.udfs != nil {
+		ext, d, err := f.udfs.run(ctx, f.mem, in)
+		if err != nil {
+			return fmt.Errorf("filter %s: %w", f.pred, err)
+		}
+		defer ext.Release()
+		src, dropped = ext, d
+	}
+	mask, err := Eval(f.mem, f.eval, src)
 	if err != nil {
 		return fmt.Errorf("filter %s: %w", f.pred, err)
 	}
 	defer mask.Release()
 	m := mask.(*array.Boolean)
+	if dropped != nil {
+		m = andNotDropped(f.mem, m, dropped)
+		defer m.Release()
+	}
 	if m.NullN() == 0 {
 		all := true
 		for i := 0; i < m.Len(); i++ {
@@ -68,6 +84,9 @@ type Project struct {
 	exprs  []Expr
 	names  []string
 	schema *arrow.Schema
+	udfs   *udfStage // UDF calls of exprs, evaluated first (nil: none)
+	eval   []Expr    // exprs over the stage's columns
+	hasUDF bool      // some expression calls a UDF
 }
 
 // NewProject returns a projection computing exprs named names.
@@ -77,7 +96,16 @@ func NewProject(mem memory.Allocator, exprs []Expr, names []string) *Project {
 		fs = append(fs, arrow.Field{Name: names[i], Type: e.Type().Arrow, Nullable: true})
 	}
 	fs = append(fs, arrow.Field{Name: "_weight", Type: arrow.PrimitiveTypes.Int64})
-	return &Project{mem: mem, exprs: exprs, names: names, schema: arrow.NewSchema(fs, nil)}
+	return &Project{mem: mem, exprs: exprs, names: names, schema: arrow.NewSchema(fs, nil), eval: exprs, hasUDF: hasUDFs(exprs)}
+}
+
+// WithInputWidth tells a projection whose expressions call UDFs how many
+// columns its input has (with _weight), so the calls can be evaluated as
+// columns appended after them. The planner calls it; without UDF calls it
+// does nothing.
+func (p *Project) WithInputWidth(width int) *Project {
+	p.udfs, p.eval = hoistUDFs(width, p.exprs)
+	return p
 }
 
 func (p *Project) Schema() *arrow.Schema                { return p.schema }
@@ -103,10 +131,24 @@ func (p *Project) Push(ctx context.Context, _ int, in arrow.RecordBatch, emit Em
 			c.Release()
 		}
 	}()
-	for _, e := range p.exprs {
-		c, err := Eval(p.mem, e, in)
+	src, dropped := in, []bool(nil)
+	if p.udfs != nil {
+		if p.udfs.base != int(in.NumCols()) {
+			return fmt.Errorf("project: input has %d columns, the UDF stage was planned for %d", in.NumCols(), p.udfs.base)
+		}
+		ext, d, err := p.udfs.run(ctx, p.mem, in)
 		if err != nil {
-			return fmt.Errorf("project %s: %w", e, err)
+			return fmt.Errorf("project: %w", err)
+		}
+		defer ext.Release()
+		src, dropped = ext, d
+	} else if p.hasUDF {
+		return fmt.Errorf("project: expressions call UDFs but the planner gave no input width (WithInputWidth)")
+	}
+	for i, e := range p.eval {
+		c, err := Eval(p.mem, e, src)
+		if err != nil {
+			return fmt.Errorf("project %s: %w", p.exprs[i], err)
 		}
 		cols = append(cols, c)
 	}
@@ -115,5 +157,18 @@ func (p *Project) Push(ctx context.Context, _ int, in arrow.RecordBatch, emit Em
 	cols = append(cols, w)
 	out := array.NewRecordBatch(p.schema, cols, in.NumRows())
 	defer out.Release()
+	if dropped != nil {
+		keep := keepMask(p.mem, dropped)
+		defer keep.Release()
+		kept, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, p.mem), out, keep, compute.DefaultFilterOptions())
+		if err != nil {
+			return fmt.Errorf("project: %w", err)
+		}
+		defer kept.Release()
+		if kept.NumRows() == 0 {
+			return nil
+		}
+		return emit(kept)
+	}
 	return emit(out)
 }

@@ -140,16 +140,16 @@ func outputName(rt *pg.ResTarget) string {
 
 // bindExpr binds a scalar expression; columns and aggregate calls are
 // resolved by the callbacks, so the same walk serves both scopes.
-func bindExpr(n *pg.Node, col func(*pg.ColumnRef) (engine.Expr, error), agg func(*pg.FuncCall) (engine.Expr, error)) (engine.Expr, error) {
-	e, err := bindExpr1(n, col, agg)
+func bindExpr(n *pg.Node, col func(*pg.ColumnRef) (engine.Expr, error), agg func(*pg.FuncCall) (engine.Expr, error), fns Functions) (engine.Expr, error) {
+	e, err := bindExpr1(n, col, agg, fns)
 	if err != nil {
 		return nil, err
 	}
 	return fold(e), nil
 }
 
-func bindExpr1(n *pg.Node, col func(*pg.ColumnRef) (engine.Expr, error), agg func(*pg.FuncCall) (engine.Expr, error)) (engine.Expr, error) {
-	rec := func(m *pg.Node) (engine.Expr, error) { return bindExpr(m, col, agg) }
+func bindExpr1(n *pg.Node, col func(*pg.ColumnRef) (engine.Expr, error), agg func(*pg.FuncCall) (engine.Expr, error), fns Functions) (engine.Expr, error) {
+	rec := func(m *pg.Node) (engine.Expr, error) { return bindExpr(m, col, agg, fns) }
 	switch x := n.Node.(type) {
 	case *pg.Node_ColumnRef:
 		if isStar(x.ColumnRef) {
@@ -217,6 +217,12 @@ func bindExpr1(n *pg.Node, col func(*pg.ColumnRef) (engine.Expr, error), agg fun
 		}
 		return castTo(e, t, x.TypeCast.Location)
 	case *pg.Node_FuncCall:
+		if f, ok := fns[funcName(x.FuncCall)]; ok {
+			if f.Kind == AggregateFunction && x.FuncCall.Over == nil {
+				return agg(x.FuncCall)
+			}
+			return bindUDF(x.FuncCall, f, rec)
+		}
 		if aggregates[funcName(x.FuncCall)] && x.FuncCall.Over == nil {
 			return agg(x.FuncCall)
 		}

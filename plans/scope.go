@@ -16,6 +16,7 @@ import (
 // side by side (a join's output is its left columns, then its right).
 type scope struct {
 	entries []scopeEntry
+	fns     Functions // user-defined functions calls may name
 }
 
 type scopeEntry struct {
@@ -35,7 +36,7 @@ func (s *scope) width() int {
 
 // concat returns the scope of a join of s and t.
 func (s *scope) concat(t *scope) *scope {
-	out := &scope{entries: append([]scopeEntry(nil), s.entries...)}
+	out := &scope{fns: s.fns, entries: append([]scopeEntry(nil), s.entries...)}
 	w := s.width()
 	for _, e := range t.entries {
 		e.off += w
@@ -47,7 +48,7 @@ func (s *scope) concat(t *scope) *scope {
 func (s *scope) bind(n *pg.Node) (engine.Expr, error) {
 	return bindExpr(n, s.column, func(fc *pg.FuncCall) (engine.Expr, error) {
 		return nil, errAt(fc.Location, "aggregates go in the select list or HAVING of a GROUP BY query", "aggregate functions are not allowed here")
-	})
+	}, s.fns)
 }
 
 func (s *scope) column(cr *pg.ColumnRef) (engine.Expr, error) {
@@ -157,7 +158,7 @@ func (a *aggScope) bind(n *pg.Node) (engine.Expr, error) {
 			return k, nil
 		}
 		return nil, errAt(cr.Location, "add it to GROUP BY or wrap it in an aggregate such as sum()", "column %q must appear in the GROUP BY clause or be used in an aggregate function", e.(*engine.ColRef).Name)
-	}, a.aggregate)
+	}, a.aggregate, a.in.fns)
 }
 
 func (a *aggScope) aggregate(fc *pg.FuncCall) (engine.Expr, error) {
@@ -531,7 +532,7 @@ func (b *binder) fromLeaf(n *pg.Node) (*rel, *scope, error) {
 				return nil, nil, err
 			}
 		}
-		return r, &scope{entries: []scopeEntry{{name: name, cols: r.cols}}}, nil
+		return r, &scope{fns: b.fns, entries: []scopeEntry{{name: name, cols: r.cols}}}, nil
 	case *pg.Node_RangeSubselect:
 		rs := x.RangeSubselect
 		if rs.Lateral {
@@ -552,7 +553,7 @@ func (b *binder) fromLeaf(n *pg.Node) (*rel, *scope, error) {
 				return nil, nil, err
 			}
 		}
-		return r, &scope{entries: []scopeEntry{{name: name, cols: r.cols}}}, nil
+		return r, &scope{fns: b.fns, entries: []scopeEntry{{name: name, cols: r.cols}}}, nil
 	case *pg.Node_RangeFunction:
 		return b.windowFunc(x.RangeFunction)
 	}
@@ -667,7 +668,7 @@ func (b *binder) join(j *pg.JoinExpr, where []*pg.Node, wl, wr bool) (*rel, *sco
 	if j.Alias != nil {
 		// (a JOIN b) AS x: one entry named x over all columns.
 		cols := out.cols
-		sc = &scope{entries: []scopeEntry{{name: j.Alias.Aliasname, cols: cols}}}
+		sc = &scope{fns: b.fns, entries: []scopeEntry{{name: j.Alias.Aliasname, cols: cols}}}
 	}
 	return out, sc, where, nil
 }
@@ -675,7 +676,7 @@ func (b *binder) join(j *pg.JoinExpr, where []*pg.Node, wl, wr bool) (*rel, *sco
 // hideCols returns s with the given columns (indexes in s) hidden from
 // unqualified names.
 func hideCols(s *scope, idx []int) *scope {
-	out := &scope{}
+	out := &scope{fns: s.fns}
 	for _, e := range s.entries {
 		h := map[int]bool{}
 		for k, v := range e.hidden {

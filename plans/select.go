@@ -31,7 +31,7 @@ type ViewPlan struct {
 }
 
 // Plan parses and binds sql, a single query, against cat.
-func Plan(sql string, cat Catalog) (*ViewPlan, error) {
+func Plan(sql string, cat Catalog, opts ...Option) (*ViewPlan, error) {
 	eowc, eowcPos := false, -1
 	if loc := emitOnClose.FindStringIndex(sql); loc != nil {
 		eowc, eowcPos = true, loc[0]
@@ -54,6 +54,9 @@ func Plan(sql string, cat Catalog) (*ViewPlan, error) {
 		return nil, &Error{Pos: int(raw.StmtLocation), Msg: "a view must be a SELECT statement", Hint: "write SELECT .. FROM source .."}
 	}
 	b := &binder{cat: cat, emitOnClose: eowc}
+	for _, o := range opts {
+		o(b)
+	}
 	r, err := b.query(sel)
 	if err != nil {
 		return nil, err
@@ -213,14 +216,15 @@ func projectRel(in *rel, exprs []engine.Expr, names []string) *rel {
 			win = &w
 		}
 	}
-	return &rel{cols: cols, key: key, win: win, node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, _ []*arrow.Schema) (engine.Operator, error) {
-		return engine.NewProject(mem, exprs, names), nil
+	return &rel{cols: cols, key: key, win: win, node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
+		return engine.NewProject(mem, exprs, names).WithInputWidth(s[0].NumFields()), nil
 	}}}
 }
 
 // binder binds one view's query.
 type binder struct {
 	cat         Catalog
+	fns         Functions
 	ctes        []map[string]*rel // innermost last
 	emitOnClose bool              // EMIT ON WINDOW CLOSE was given
 	closedAgg   bool              // an aggregate took the clause

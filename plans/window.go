@@ -144,13 +144,13 @@ func (b *binder) windowFunc(rf *pg.RangeFunction) (*rel, *scope, error) {
 		names = append(names, "window_start", "window_end")
 		out := projectRel(in, exprs, names)
 		out.sess = &sessInfo{start: len(in.cols), end: len(in.cols) + 1, ts: tsIdx, gap: size, grace: g, source: relName}
-		return out, &scope{entries: []scopeEntry{{name: name, cols: cols}}}, nil
+		return out, &scope{fns: b.fns, entries: []scopeEntry{{name: name, cols: cols}}}, nil
 	}
 	out := &rel{cols: cols, win: &winInfo{start: len(in.cols), end: len(in.cols) + 1, size: size.Microseconds(), grace: g.Microseconds()},
 		node: &lop{ins: []*rel{in}, mk: func(mem memory.Allocator, s []*arrow.Schema) (engine.Operator, error) {
 			return engine.NewWindowAssign(mem, s[0], kind, tsIdx, size, slide, g, relName)
 		}}}
-	return out, &scope{entries: []scopeEntry{{name: name, cols: cols}}}, nil
+	return out, &scope{fns: b.fns, entries: []scopeEntry{{name: name, cols: cols}}}, nil
 }
 
 // intervalConst evaluates an interval literal: INTERVAL '10' SECOND,

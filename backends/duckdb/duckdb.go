@@ -3,6 +3,7 @@
 package duckdb
 
 import (
+	"database/sql"
 	"context"
 	"database/sql/driver"
 	"errors"
@@ -61,6 +62,10 @@ type Backend struct {
 	viewsMu sync.Mutex
 	views   map[string]*view
 	nstage  int
+
+	// udfMu guards udfDB, the database/sql handle UDF registration needs.
+	udfMu sync.Mutex
+	udfDB *sql.DB
 }
 
 var (
@@ -277,6 +282,12 @@ func (b *Backend) Close() error {
 	if b.writer != nil {
 		errs = append(errs, b.writer.Close())
 	}
+	b.udfMu.Lock()
+	if b.udfDB != nil {
+		errs = append(errs, b.udfDB.Close())
+		b.udfDB = nil
+	}
+	b.udfMu.Unlock()
 	errs = append(errs, b.connector.Close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("duckdb: close %s: %w", b.path, err)

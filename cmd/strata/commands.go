@@ -213,6 +213,17 @@ func localQuery(ctx context.Context, d *deployment, q string) (*result, error) {
 		return nil, err
 	}
 	defer closeAll(bs)
+	if len(d.udfs.fns) > 0 {
+		if err := d.udfs.open(ctx, d.cfg.DataDir); err != nil {
+			return nil, err
+		}
+		defer d.udfs.Close()
+		for _, b := range bs {
+			if err := d.udfs.register(ctx, b); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return querySQL(ctx, bs, q)
 }
 

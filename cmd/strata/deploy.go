@@ -26,6 +26,7 @@ import (
 type deployment struct {
 	cfg   *config.Deployment
 	plans map[string]*plans.ViewPlan
+	udfs  *udfSet
 }
 
 // connectorSpecs lets config validate connector names and options against
@@ -58,6 +59,9 @@ func load(path string) (*deployment, error) {
 		return nil, err
 	}
 	d := &deployment{cfg: cfg, plans: map[string]*plans.ViewPlan{}}
+	var udfProblems config.Problems
+	d.udfs, udfProblems = readUDFs(cfg)
+	problems = append(problems, udfProblems...)
 	cat := plans.Catalog{}
 	for _, s := range cfg.Sources {
 		cat[s.Name] = s.Schema
@@ -82,10 +86,17 @@ func load(path string) (*deployment, error) {
 		var failed []config.View
 		var errs []error
 		for _, v := range pending {
-			p, perr := plans.Plan(v.SQL, cat)
+			p, perr := plans.Plan(v.SQL, cat, plans.WithFunctions(d.udfs.fns))
 			if perr != nil {
 				failed, errs = append(failed, v), append(errs, perr)
 				continue
+			}
+			if len(v.PrimaryKey) > 0 {
+				if msg := checkKey(v.PrimaryKey, p.Columns); msg != "" {
+					problems = append(problems, config.Problem{Pos: v.PrimaryKeyPos, Msg: "view " + v.Name + ": " + msg,
+						Hint: "name columns of the view's select list"})
+				}
+				p.Key = v.PrimaryKey
 			}
 			d.plans[v.Name] = p
 			cat[v.Name] = p.Columns
@@ -110,6 +121,28 @@ func load(path string) (*deployment, error) {
 		return d, problems
 	}
 	return d, nil
+}
+
+// checkKey reports a primary_key column the view does not have.
+func checkKey(key []string, cols []core.Column) string {
+	var bad []string
+	for _, k := range key {
+		found := false
+		for _, c := range cols {
+			found = found || c.Name == k
+		}
+		if !found {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	return fmt.Sprintf("primary_key column(s) %s are not columns of the view (it has %s)", strings.Join(bad, ", "), strings.Join(names, ", "))
 }
 
 // sqlProblem places a planning error in the deployment file.
@@ -175,6 +208,7 @@ type running struct {
 	eng      *engine.Engine
 	sources  map[string]core.Source
 	backends map[string]core.Backend
+	udfs     *udfSet
 }
 
 func (r *running) Close() error {
@@ -186,6 +220,7 @@ func (r *running) Close() error {
 		errs = append(errs, s.Close())
 	}
 	errs = append(errs, closeAll(r.backends))
+	errs = append(errs, r.udfs.Close())
 	return errors.Join(errs...)
 }
 
@@ -197,9 +232,18 @@ func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.
 			r.Close()
 		}
 	}()
+	if err := d.udfs.open(ctx, d.cfg.DataDir); err != nil {
+		return nil, err
+	}
+	r.udfs = d.udfs
 	r.backends, err = d.openBackends(ctx, mem, false)
 	if err != nil {
 		return nil, err
+	}
+	for _, b := range r.backends {
+		if err := d.udfs.register(ctx, b); err != nil {
+			return nil, err
+		}
 	}
 	opts := []engine.Option{
 		engine.WithAllocator(mem),

@@ -165,6 +165,34 @@ func (b *builder) udf(o *object) {
 			b.add(u.PathPos, "name the .wasm file, not its directory", "%s: %s is a directory", o.label, raw)
 		}
 	}
+	u.OnError = o.str("on_error")
+	if _, given := o.keyPos["on_error"]; given && o.vals["on_error"] == nil {
+		u.OnError = "null" // on_error: null, which YAML reads as no value
+	}
+	u.MemoryLimit, u.Deadline = defaultUDFMemory, defaultUDFDeadline
+	if v := o.get("memory_limit"); v != nil {
+		if v.i < 1<<16 || v.i > 4<<30 {
+			b.add(v.pos, "use a size between 65536 (64 KiB) and 4294967296 (4 GiB); the default is 67108864 (64 MiB)", "%s: memory_limit %d is out of range", o.label, v.i)
+		} else {
+			u.MemoryLimit = int64(v.i)
+		}
+	}
+	if v := o.get("deadline"); v != nil {
+		if v.d <= 0 {
+			b.add(v.pos, "use a positive duration like 1s or 200ms", "%s: deadline must be positive", o.label)
+		} else {
+			u.Deadline = v.d
+		}
+	}
+	grants, gpos := o.strs("grants")
+	for i, g := range grants {
+		switch g {
+		case "clock", "random", "stderr":
+			u.Grants = append(u.Grants, g)
+		default:
+			b.add(gpos[i], suggest(g, []string{"clock", "random", "stderr"}, "grants"), "%s: unknown grant %q (grants: clock, random, stderr)", o.label, g)
+		}
+	}
 	b.dep.UDFs = append(b.dep.UDFs, u)
 }
 

@@ -51,7 +51,15 @@ type Engine struct {
 type UDF struct {
 	Name string
 	// Path is the absolute path of the .wasm file.
-	Path    string
+	Path string
+	// OnError is fail, null or dead_letter.
+	OnError string
+	// MemoryLimit caps each instance's memory, in bytes.
+	MemoryLimit int64
+	// Deadline bounds one call.
+	Deadline time.Duration
+	// Grants lists capabilities: clock, random, stderr.
+	Grants  []string
 	Pos     Pos
 	NamePos Pos
 	PathPos Pos

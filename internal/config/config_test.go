@@ -208,7 +208,7 @@ sinks:
 		Server: Server{HTTP: "127.0.0.1:7070", Postgres: "127.0.0.1:6875", Pos: at(2, 9), HTTPPos: at(2, 16), PostgresPos: at(2, 42)},
 		// Positions of keys left out are those of the enclosing item.
 		Engine: Engine{EpochInterval: time.Second, MaxEpochRows: 100000, Pos: at(1, 1)},
-		UDFs:   []UDF{{Name: "fx", Path: filepath.Join(dir, "udfs", "fx.wasm"), Pos: at(4, 5), NamePos: at(4, 12), PathPos: at(4, 22)}},
+		UDFs:   []UDF{{Name: "fx", Path: filepath.Join(dir, "udfs", "fx.wasm"), OnError: "fail", MemoryLimit: 64 << 20, Deadline: time.Second, Pos: at(4, 5), NamePos: at(4, 12), PathPos: at(4, 22)}},
 		Sources: []Source{{
 			Name: "bids", Connector: "kafka",
 			Options:   map[string]any{"brokers": []any{"127.0.0.1:9092"}, "topic": "bids"},

@@ -124,6 +124,9 @@ const (
 	defaultEpochRows    = 100000
 	defaultEpochTick    = time.Second
 	reservedDeadLetters = "dead_letters"
+	defaultOnError      = "fail"
+	defaultUDFMemory    = 64 << 20
+	defaultUDFDeadline  = time.Second
 )
 
 // defaultStorage is a view's storage when it names none.
@@ -174,7 +177,14 @@ var spec = &field{kind: kindObject, singular: "deployment", fields: []*field{
 		doc: "WebAssembly modules whose functions views may call.",
 		elem: &field{kind: kindObject, singular: "udf", fields: []*field{
 			req(str("name", "Name of the module; its functions are called as declared in its manifest.", "fx")),
-			req(str("path", "Path of the .wasm file, resolved against the deployment file's directory. It must exist.", "udfs/fx.wasm")),
+			req(str("path", "Path of the .wasm file, resolved against the deployment file's directory. It must exist. A new build at this path is checked and swapped in between epochs.", "udfs/fx.wasm")),
+			{name: "on_error", kind: kindString, def: defaultOnError, enum: []string{"fail", "null", "dead_letter"}, since: since01, example: "dead_letter",
+				doc: "What a row a function of the module fails on becomes: fail stops the view with the error, null makes the value NULL, dead_letter drops the row into dead_letters."},
+			{name: "memory_limit", kind: kindInt, def: defaultUDFMemory, since: since01, example: "134217728",
+				doc: "Bytes of linear memory each instance of the module may grow to (64 KiB pages); a call that needs more fails."},
+			{name: "deadline", kind: kindDuration, def: defaultUDFDeadline, since: since01, example: "200ms",
+				doc: "Longest a call over one batch may run; a runaway call is stopped and fails."},
+			identList("grants", "Capabilities beyond pure computation: clock (real time), random (crypto-grade randomness), stderr (guest stderr to the log). None by default; there is never filesystem or network access.", "[clock]"),
 		}}},
 	{name: "sources", kind: kindList, since: since01, example: "[{name: bids, connector: kafka, ...}]",
 		doc: "Inputs. Sources and views share one namespace.",

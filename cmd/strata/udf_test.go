@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stratadb/strata/udf"
+)
+
+var (
+	demoOnce sync.Once
+	demoWasm string
+	demoErr  error
+)
+
+// goDemo builds the Go SDK's worked example once per test binary.
+func goDemo(t *testing.T) string {
+	t.Helper()
+	demoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "strata-udf-demo-")
+		if err != nil {
+			demoErr = err
+			return
+		}
+		demoWasm = filepath.Join(dir, "demo.wasm")
+		demoErr = udf.Build(context.Background(), "../../udf/sdk/go/examples/demo", demoWasm, udf.BuildOptions{})
+	})
+	if demoErr != nil {
+		t.Fatal(demoErr)
+	}
+	return demoWasm
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, to, string(b))
+}
+
+const udfDeployment = `
+data_dir: ./state
+udfs:
+  - {name: demo, path: demo.wasm, on_error: POLICY}
+sources:
+  - name: words
+    connector: file
+    options: {path: "in/*.jsonl"}
+    schema:
+      - {name: id, type: bigint}
+      - {name: w, type: varchar}
+      - {name: x, type: double}
+views:
+  - name: shouted
+    sql: SELECT id, shout(w) AS loud, double_it(x) AS x2 FROM words
+    storage: [duckdb, pebble]
+    primary_key: [id]
+  - name: by_loud
+    sql: SELECT shout(w) AS loud, count(*) AS n, sum(double_it(x)) AS total FROM words WHERE double_it(x) > 1 GROUP BY shout(w)
+    storage: [duckdb]
+`
+
+const udfInput = `{"id": 1, "w": "hello", "x": 1.5}
+{"id": 2, "w": "", "x": 2}
+{"id": 3, "w": "héllo", "x": null}
+{"id": 4, "w": "hello", "x": 4}
+`
+
+// TestUDFViews runs views that call a WebAssembly UDF under each error
+// policy, and the same function in ad-hoc DuckDB SQL.
+func TestUDFViews(t *testing.T) {
+	wasm := goDemo(t)
+	for _, tc := range []struct {
+		policy, shouted, byLoud, deadLetters string
+	}{
+		{"null", "id,loud,x2\n1,HELLO!,3\n2,,4\n3,HéLLO!,\n4,HELLO!,8\n", "loud,n,total\n,1,4\nHELLO!,2,11\n", "0\n"},
+		{"dead_letter", "id,loud,x2\n1,HELLO!,3\n3,HéLLO!,\n4,HELLO!,8\n", "loud,n,total\nHELLO!,2,11\n", "1\n"},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "strata.yaml")
+			writeFile(t, cfg, strings.ReplaceAll(udfDeployment, "POLICY", tc.policy))
+			copyFile(t, wasm, filepath.Join(dir, "demo.wasm"))
+			writeFile(t, filepath.Join(dir, "in/a.jsonl"), udfInput)
+			mustStrata(t, "run", "-c", cfg, "--until-idle")
+			q := func(sql string) string { return mustStrata(t, "query", "-c", cfg, "--format", "csv", sql) }
+			if got := q("SELECT * FROM shouted ORDER BY id"); got != tc.shouted {
+				t.Errorf("shouted:\n got %q\nwant %q", got, tc.shouted)
+			}
+			if got := q("SELECT * FROM by_loud ORDER BY loud NULLS FIRST"); got != tc.byLoud {
+				t.Errorf("by_loud:\n got %q\nwant %q", got, tc.byLoud)
+			}
+			// Two views drop the same row: one dead letter.
+			if got := q("SELECT count(*) FROM dead_letters"); got != "count_star()\n"+tc.deadLetters {
+				t.Errorf("dead letters: %q, want %q", got, tc.deadLetters)
+			}
+			if tc.policy == "dead_letter" {
+				dl := q("SELECT source, reason FROM dead_letters LIMIT 1")
+				if !strings.Contains(dl, "udf shout") || !strings.Contains(dl, "shout: empty string") {
+					t.Errorf("dead letter does not name the udf and the message:\n%s", dl)
+				}
+			}
+			// The same function in ad-hoc DuckDB SQL.
+			if got, want := q("SELECT double_it(x2) AS y, shout('ad hoc') AS s FROM shouted WHERE id = 4"), "y,s\n16,AD HOC!\n"; got != want {
+				t.Errorf("ad-hoc UDF call: %q, want %q", got, want)
+			}
+			if got := mustStrata(t, "get", "-c", cfg, "--format", "csv", "shouted", "4"); got != "id,loud,x2\n4,HELLO!,8\n" {
+				t.Errorf("get shouted 4: %q", got)
+			}
+		})
+	}
+	t.Run("fail", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "strata.yaml")
+		writeFile(t, cfg, strings.ReplaceAll(udfDeployment, "POLICY", "fail"))
+		copyFile(t, wasm, filepath.Join(dir, "demo.wasm"))
+		writeFile(t, filepath.Join(dir, "in/a.jsonl"), udfInput)
+		code, out, errOut := strata(t, "run", "-c", cfg, "--until-idle")
+		if code == 0 || !strings.Contains(errOut, "udf shout failed on row") || !strings.Contains(errOut, "shout: empty string") || !strings.Contains(errOut, `"id": 2`) {
+			t.Errorf("fail policy: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+		}
+		// The ad-hoc query fails with the function's message too.
+		code, _, errOut = strata(t, "query", "-c", cfg, "SELECT shout('')")
+		if code == 0 || !strings.Contains(errOut, "shout: empty string") {
+			t.Errorf("ad-hoc fail: exit %d, stderr %s", code, errOut)
+		}
+	})
+}
