@@ -310,4 +310,3 @@ func (r reader) column(d colDesc, dt arrow.DataType, nullRows []RowError, mem me
 	defer ad.Release()
 	return array.MakeFromData(ad), nil
 }
-

@@ -511,7 +511,9 @@ func (t *tailBuffer) suffix() string {
 	return "; guest stderr: " + string(t.b)
 }
 
-type teeWriter struct{ a, b interface{ Write([]byte) (int, error) } }
+type teeWriter struct {
+	a, b interface{ Write([]byte) (int, error) }
+}
 
 func (w teeWriter) Write(p []byte) (int, error) {
 	_, _ = w.a.Write(p)

@@ -3,8 +3,8 @@
 package duckdb
 
 import (
-	"database/sql"
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
