@@ -268,7 +268,7 @@ func (f *Function) callFailed(ctx, callCtx context.Context, inst *instance, err 
 		return fmt.Errorf("udf: %s (%s): %w", f.Name, f.Module.Path, ctx.Err())
 	}
 	var ee *sys.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() == sys.ExitCodeDeadlineExceeded || callCtx.Err() != nil {
+	if errors.As(err, &ee) && ee.ExitCode() == sys.ExitCodeDeadlineExceeded || errors.Is(callCtx.Err(), context.DeadlineExceeded) {
 		return f.fail(ErrDeadline, -1, fmt.Sprintf("stopped after %s", f.Module.host.cfg.deadline), nil)
 	}
 	detail := err.Error()
