@@ -15,6 +15,15 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 )
 
+// callShape says how a call's result relates to its rows.
+type callShape int
+
+const (
+	shapeRows   callShape = iota // one result row per input row; a row in error is NULL (scalar, merge, finish)
+	shapeTable                   // any number of rows, each naming its input row
+	shapeFold                    // one state per group; errors name input rows, which were skipped
+)
+
 // frame is one call's input.
 type frame struct {
 	nrows   int
@@ -46,7 +55,7 @@ func (f *Function) Call(ctx context.Context, args []arrow.Array, mem memory.Allo
 	if len(args) > 0 {
 		n = args[0].Len()
 	}
-	res, err := f.invoke(ctx, f.Name, frame{nrows: n, args: args}, f.Returns.Arrow, n, n, false, mem)
+	res, err := f.invoke(ctx, f.Name, frame{nrows: n, args: args}, f.Returns.Arrow, n, n, shapeRows, mem)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +74,7 @@ func (f *Function) CallTable(ctx context.Context, args []arrow.Array, mem memory
 	if len(args) > 0 {
 		n = args[0].Len()
 	}
-	res, err := f.invoke(ctx, f.Name, frame{nrows: n, args: args}, f.Returns.Arrow, -1, n, true, mem)
+	res, err := f.invoke(ctx, f.Name, frame{nrows: n, args: args}, f.Returns.Arrow, -1, n, shapeTable, mem)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -103,7 +112,7 @@ func (f *Function) fold(ctx context.Context, suffix string, states *array.Binary
 			return nil, f.argErr("groups[%d] = %d is not a state index (%d states)", i, x, g)
 		}
 	}
-	res, err := f.invoke(ctx, f.Name+suffix, frame{nrows: n, args: args, groups: groups, ngroups: g, states: states}, arrow.BinaryTypes.Binary, g, n, false, mem)
+	res, err := f.invoke(ctx, f.Name+suffix, frame{nrows: n, args: args, groups: groups, ngroups: g, states: states}, arrow.BinaryTypes.Binary, g, n, shapeFold, mem)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +128,7 @@ func (f *Function) Merge(ctx context.Context, a, b *array.Binary, mem memory.All
 		return nil, f.argErr("merge of %d and %d states", a.Len(), b.Len())
 	}
 	g := a.Len()
-	res, err := f.invoke(ctx, f.Name+"_merge", frame{ngroups: g, states: a, states2: b}, arrow.BinaryTypes.Binary, g, g, false, mem)
+	res, err := f.invoke(ctx, f.Name+"_merge", frame{ngroups: g, states: a, states2: b}, arrow.BinaryTypes.Binary, g, g, shapeRows, mem)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +141,7 @@ func (f *Function) Finish(ctx context.Context, states *array.Binary, mem memory.
 		return nil, f.argErr("%s is a %s function, not an aggregate", f.Name, f.Kind)
 	}
 	g := states.Len()
-	res, err := f.invoke(ctx, f.Name+"_finish", frame{ngroups: g, states: states}, f.Returns.Arrow, g, g, false, mem)
+	res, err := f.invoke(ctx, f.Name+"_finish", frame{ngroups: g, states: states}, f.Returns.Arrow, g, g, shapeRows, mem)
 	if err != nil {
 		return nil, err
 	}
@@ -171,14 +180,14 @@ func (f *Function) checkArgs(kind Kind, args []arrow.Array) error {
 // invoke runs one export over a frame on a pooled instance. wantRows is the
 // number of result rows required (-1: any, for table functions); rowBound
 // bounds the row indexes of errors and parents.
-func (f *Function) invoke(ctx context.Context, export string, fr frame, dt arrow.DataType, wantRows, rowBound int, table bool, mem memory.Allocator) (result, error) {
+func (f *Function) invoke(ctx context.Context, export string, fr frame, dt arrow.DataType, wantRows, rowBound int, shape callShape, mem memory.Allocator) (result, error) {
 	m := f.Module
 	start := time.Now()
 	inst, err := m.get(ctx)
 	if err != nil {
 		return result{}, fmt.Errorf("udf: %s (%s): %w", f.Name, m.Path, err)
 	}
-	res, err := f.run(ctx, inst, export, fr, dt, wantRows, rowBound, table, mem)
+	res, err := f.run(ctx, inst, export, fr, dt, wantRows, rowBound, shape, mem)
 	f.stats.record(fr.nrows, start, res, err)
 	if err != nil {
 		m.discard(ctx, inst)
@@ -192,7 +201,7 @@ func (f *Function) fail(kind error, row int, detail string, err error) *CallErro
 	return &CallError{Func: f.Name, Module: f.Module.Path, Row: row, Kind: kind, Detail: detail, Err: err}
 }
 
-func (f *Function) run(ctx context.Context, inst *instance, export string, fr frame, dt arrow.DataType, wantRows, rowBound int, table bool, mem memory.Allocator) (result, error) {
+func (f *Function) run(ctx context.Context, inst *instance, export string, fr frame, dt arrow.DataType, wantRows, rowBound int, shape callShape, mem memory.Allocator) (result, error) {
 	// Lay the frame out in the arena.
 	ncols := len(fr.args)
 	size := frameHeaderSize + colSize*ncols + align8(4*len(fr.groups))
@@ -252,7 +261,7 @@ func (f *Function) run(ctx context.Context, inst *instance, export string, fr fr
 	if rp == 0 {
 		return result{}, f.fail(ErrTrap, -1, "the function returned no result (out of memory?)"+inst.stderr.suffix(), nil)
 	}
-	res, err := f.readResult(inst, rp, dt, wantRows, rowBound, table, mem)
+	res, err := f.readResult(inst, rp, dt, wantRows, rowBound, shape, mem)
 	if err != nil {
 		var br *badResult
 		if errors.As(err, &br) {
@@ -307,7 +316,7 @@ func (f *Function) ensureArena(ctx context.Context, inst *instance, size int) er
 	return nil
 }
 
-func (f *Function) readResult(inst *instance, rp uint32, dt arrow.DataType, wantRows, rowBound int, table bool, mem memory.Allocator) (result, error) {
+func (f *Function) readResult(inst *instance, rp uint32, dt arrow.DataType, wantRows, rowBound int, shape callShape, mem memory.Allocator) (result, error) {
 	r := reader{inst}
 	hdr, ok := r.bytes(rp, resultSize-colSize)
 	if !ok {
@@ -347,7 +356,7 @@ func (f *Function) readResult(inst *instance, rp uint32, dt arrow.DataType, want
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Row < errs[j].Row })
 	}
 	var par *array.Int32
-	if table {
+	if shape == shapeTable {
 		pb, ok := r.bytes(parPtr, 4*nrows)
 		if !ok || parPtr == 0 && nrows > 0 {
 			return result{}, bad(-1, "parent-row index column is outside guest memory")
@@ -367,8 +376,8 @@ func (f *Function) readResult(inst *instance, rp uint32, dt arrow.DataType, want
 		par = b.NewInt32Array()
 	}
 	var nullRows []RowError
-	if !table {
-		nullRows = errs // a scalar/aggregate row in error is NULL
+	if shape == shapeRows {
+		nullRows = errs // a scalar row (or a merged/finished group) in error is NULL
 	}
 	data, err := r.column(d, dt, nullRows, mem)
 	if err != nil {

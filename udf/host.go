@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -508,7 +509,7 @@ func (t *tailBuffer) suffix() string {
 	if len(t.b) == 0 {
 		return ""
 	}
-	return "; guest stderr: " + string(t.b)
+	return "; guest stderr: " + strings.TrimRight(string(t.b), "\n")
 }
 
 type teeWriter struct {

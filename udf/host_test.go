@@ -218,3 +218,50 @@ func TestManifestErrors(t *testing.T) {
 		t.Error("garbage read as a module")
 	}
 }
+
+// TestAggregateRowErrors: a row an aggregate rejects is skipped and
+// reported by its input row, and never resets a group's state (row 9 with
+// one group once cleared a bit past the state bitmap).
+func TestAggregateRowErrors(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	h, err := New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(ctx)
+	if _, err := h.LoadFile(ctx, "sandbox", testModule(t, "sandbox")); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := h.Lookup("pickysum")
+	sb := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+	sb.AppendNull()
+	init := sb.NewBinaryArray()
+	sb.Release()
+	defer init.Release()
+	for _, bad := range []int{0, 9} {
+		vals := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+		vals[bad] = -1
+		want := int64(55 - (bad + 1))
+		in := int64s(mem, vals...)
+		st, err := f.Accumulate(ctx, init, make([]int32, len(vals)), []arrow.Array{in}, mem)
+		in.Release()
+		var be *BatchError
+		if !errors.As(err, &be) || len(be.Rows) != 1 || be.Rows[0].Row != bad || be.Rows[0].Msg != "pickysum: negative value" {
+			t.Fatalf("bad row %d: error %v", bad, err)
+		}
+		if st.IsNull(0) {
+			t.Fatalf("bad row %d: the group's state was reset to NULL", bad)
+		}
+		out, err := f.Finish(ctx, st, mem)
+		st.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := out.(*array.Int64).Value(0); got != want {
+			t.Errorf("bad row %d: sum %d, want %d", bad, got, want)
+		}
+		out.Release()
+	}
+}

@@ -120,3 +120,35 @@ func clock(frame int32) int32 {
 	}
 	return out.Finish()
 }
+
+// pickysum(x) sums, reporting negative rows as errors (skipped).
+type pickyState struct{ Sum int64 }
+
+func pickyStep(sign int64) func(s *pickyState, f strata.Frame, row int) {
+	return func(s *pickyState, f strata.Frame, row int) {
+		x := f.Arg(0).Int64s()[row]
+		if x < 0 {
+			strata.Fail(row, "pickysum: negative value")
+			return
+		}
+		s.Sum += sign * x
+	}
+}
+
+//go:wasmexport pickysum_accumulate
+func pickyAccumulate(frame int32) int32 { return strata.Fold(frame, pickyState{}, pickyStep(1)) }
+
+//go:wasmexport pickysum_retract
+func pickyRetract(frame int32) int32 { return strata.Fold(frame, pickyState{}, pickyStep(-1)) }
+
+//go:wasmexport pickysum_merge
+func pickyMerge(frame int32) int32 {
+	return strata.MergeStates(frame, pickyState{}, func(a *pickyState, b pickyState) { a.Sum += b.Sum })
+}
+
+//go:wasmexport pickysum_finish
+func pickyFinish(frame int32) int32 {
+	return strata.FinishStates(frame, pickyState{}, strata.Int64, func(s pickyState, r *strata.Result, g int) {
+		r.Int64s()[g] = s.Sum
+	})
+}

@@ -58,6 +58,11 @@ func shout(frame int32) int32 {
 
 var buf []byte
 
+// asciiSpace is the whitespace words splits on, as in the other SDKs.
+func asciiSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r'
+}
+
 // words(s varchar) -> setof varchar: the words of s.
 //
 //go:wasmexport words
@@ -69,7 +74,7 @@ func words(frame int32) int32 {
 		if s.IsNull(i) {
 			continue
 		}
-		for _, w := range strings.Fields(s.String(i)) {
+		for _, w := range strings.FieldsFunc(s.String(i), asciiSpace) {
 			out.Emit(i)
 			out.AppendString(w)
 		}
