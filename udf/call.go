@@ -19,9 +19,9 @@ import (
 type callShape int
 
 const (
-	shapeRows   callShape = iota // one result row per input row; a row in error is NULL (scalar, merge, finish)
-	shapeTable                   // any number of rows, each naming its input row
-	shapeFold                    // one state per group; errors name input rows, which were skipped
+	shapeRows  callShape = iota // one result row per input row; a row in error is NULL (scalar, merge, finish)
+	shapeTable                  // any number of rows, each naming its input row
+	shapeFold                   // one state per group; errors name input rows, which were skipped
 )
 
 // frame is one call's input.
