@@ -39,6 +39,7 @@ type config struct {
 	epochInterval time.Duration
 	log           *slog.Logger
 	onEpoch       func(core.Epoch)
+	beforeEpoch   func() string
 	onChanges     func(core.Epoch, map[string][]arrow.RecordBatch)
 	eventTime     map[string]eventTime
 	maxStateKeys  int
@@ -110,6 +111,12 @@ func WithEpochInterval(d time.Duration) Option {
 // WithLogger sets the structured logger.
 func WithLogger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.log = l }) }
 
+// WithBeforeEpoch registers a function the engine calls on its own
+// goroutine before each new epoch, when no epoch is running: the place to
+// swap what views call (a new build of a UDF module). It returns a tag for
+// the epoch log (e.g. the module versions), recorded whenever it changes.
+func WithBeforeEpoch(fn func() string) Option { return optionFunc(func(c *config) { c.beforeEpoch = fn }) }
+
 // WithOnEpoch registers a function called after every committed epoch.
 func WithOnEpoch(fn func(core.Epoch)) Option { return optionFunc(func(c *config) { c.onEpoch = fn }) }
 
@@ -132,6 +139,7 @@ type Engine struct {
 	order   []*ViewSpec            // views, each after the views it reads
 	storage map[string][]string    // backend name -> views it stores
 
+	lastTag     string // the last tag WithBeforeEpoch gave, as logged
 	epoch       atomic.Uint64
 	rowsIn      atomic.Int64
 	deadLetters atomic.Int64
@@ -355,7 +363,13 @@ func (e *Engine) Run(ctx context.Context, untilIdle bool) error {
 			continue
 		}
 		ep := last + 1
-		if err := e.log.Append(ep, offs); err != nil {
+		tag := ""
+		if e.cfg.beforeEpoch != nil {
+			if t := e.cfg.beforeEpoch(); t != e.lastTag {
+				tag, e.lastTag = t, t
+			}
+		}
+		if err := e.log.AppendTagged(ep, offs, tag); err != nil {
 			return err
 		}
 		e.final = false
@@ -817,3 +831,7 @@ func (e *Engine) restore(minC, last core.Epoch) (core.Epoch, error) {
 	}
 	return s, nil
 }
+
+// EpochTag returns the tag (WithBeforeEpoch) in effect at epoch ep, as the
+// epoch log recorded it.
+func (e *Engine) EpochTag(ep core.Epoch) (string, error) { return e.log.TagAt(ep) }

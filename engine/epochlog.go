@@ -19,6 +19,7 @@ type EpochLog struct {
 var (
 	epochPrefix = []byte("e/")
 	finalPrefix = []byte("f/")
+	tagPrefix   = []byte("t/")
 )
 
 func epochKey(e core.Epoch) []byte {
@@ -40,6 +41,38 @@ func (l *EpochLog) Append(e core.Epoch, o core.Offsets) error {
 		return fmt.Errorf("engine: epoch log: write epoch %d: %w", e, err)
 	}
 	return nil
+}
+
+// AppendTagged is Append that also records tag as in effect from epoch e
+// on (e.g. the versions of the UDF modules the epoch runs); an empty tag
+// records nothing more.
+func (l *EpochLog) AppendTagged(e core.Epoch, o core.Offsets, tag string) error {
+	if tag == "" {
+		return l.Append(e, o)
+	}
+	b := l.db.NewBatch()
+	defer b.Close()
+	_ = b.Set(epochKey(e), o.Marshal(), nil)
+	_ = b.Set(binary.BigEndian.AppendUint64(append([]byte(nil), tagPrefix...), uint64(e)), []byte(tag), nil)
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("engine: epoch log: write epoch %d: %w", e, err)
+	}
+	return nil
+}
+
+// TagAt returns the tag in effect at epoch e: the last one recorded at or
+// before e ("" when none).
+func (l *EpochLog) TagAt(e core.Epoch) (string, error) {
+	it, err := l.db.NewIter(&pebble.IterOptions{LowerBound: tagPrefix,
+		UpperBound: binary.BigEndian.AppendUint64(append([]byte(nil), tagPrefix...), uint64(e)+1)})
+	if err != nil {
+		return "", err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return "", it.Error()
+	}
+	return string(it.Value()), nil
 }
 
 // AppendFinal durably records epoch e as a final epoch: it reads nothing

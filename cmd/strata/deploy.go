@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -203,16 +204,24 @@ func closeAll(bs map[string]core.Backend) error {
 	return errors.Join(errs...)
 }
 
+// udfPollInterval is how often a running deployment looks for new builds
+// of its UDF modules.
+const udfPollInterval = 500 * time.Millisecond
+
 // running is a deployment wired for `strata run`.
 type running struct {
 	eng      *engine.Engine
 	sources  map[string]core.Source
 	backends map[string]core.Backend
 	udfs     *udfSet
+	stop     context.CancelFunc // stops the udf watcher
 }
 
 func (r *running) Close() error {
 	var errs []error
+	if r.stop != nil {
+		r.stop()
+	}
 	if r.eng != nil {
 		errs = append(errs, r.eng.Close())
 	}
@@ -236,6 +245,11 @@ func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.
 		return nil, err
 	}
 	r.udfs = d.udfs
+	if len(d.cfg.UDFs) > 0 {
+		wctx, stop := context.WithCancel(ctx)
+		r.stop = stop
+		go d.udfs.watch(wctx, log, udfPollInterval)
+	}
 	r.backends, err = d.openBackends(ctx, mem, false)
 	if err != nil {
 		return nil, err
@@ -251,6 +265,7 @@ func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.
 		engine.WithLogger(log),
 		engine.WithOnEpoch(onEpoch),
 		engine.WithOnChanges(onChanges),
+		engine.WithBeforeEpoch(d.udfs.swap),
 	}
 	if d.cfg.Engine.MaxEpochRows > 0 {
 		opts = append(opts, engine.WithMaxEpochRows(d.cfg.Engine.MaxEpochRows))

@@ -21,6 +21,7 @@ usage:
   strata get      -c FILE [--format table|json|csv] VIEW KEY..
   strata explain  -c FILE VIEW                show a view's operator tree
   strata subscribe -c FILE VIEW [--from-epoch N]  print a view's changes as they commit
+  strata udf new|build|test|inspect|deploy ..  author, check and ship WebAssembly UDFs
   strata version
 `
 
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdExplain(args[1:], stdout, stderr)
 	case "subscribe":
 		err = cmdSubscribe(ctx, args[1:], stdout, stderr)
+	case "udf":
+		err = cmdUDF(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "strata", version)
 	case "help", "-h", "--help":

@@ -36,6 +36,7 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("GET /v1/views/{view}/rows/{key...}", s.row)
 	mux.HandleFunc("GET /v1/views/{view}/rows", s.rows) // server_range.go
 	mux.HandleFunc("GET /v1/views/{view}/changes", s.changes)
+	mux.HandleFunc("GET /v1/udfs", s.udfs)
 	if s.metrics != nil {
 		mux.HandleFunc("GET /metrics", metricsHandler(s.metrics))
 	}
@@ -74,6 +75,12 @@ func writeErr(w http.ResponseWriter, code int, err error) {
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "epoch": s.epoch()})
+}
+
+// udfs reports each UDF module: the version serving, a build staged for
+// the next epoch, the last refused build and why.
+func (s *server) udfs(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"epoch": s.epoch(), "udfs": s.d.udfs.status()})
 }
 
 // sql runs ad-hoc SQL on DuckDB. The body is {"sql": "..."} or the SQL text.

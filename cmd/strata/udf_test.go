@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/udf"
 )
 
@@ -131,4 +134,127 @@ func TestUDFViews(t *testing.T) {
 			t.Errorf("ad-hoc fail: exit %d, stderr %s", code, errOut)
 		}
 	})
+}
+
+// TestUDFLiveReplacement: a new build of a module is swapped in between
+// epochs while the deployment runs, an incompatible one is refused while
+// the old one keeps serving, and the epoch log records which build each
+// epoch ran.
+func TestUDFLiveReplacement(t *testing.T) {
+	v1 := goDemo(t)
+	// v2: double_it triples. v3: shout is gone (incompatible).
+	work := t.TempDir()
+	project := func(name string, edit func(mainGo, manifest string) (string, string)) string {
+		dir := filepath.Join(work, name)
+		for _, f := range []string{"main.go", "strata.json"} {
+			copyFile(t, filepath.Join("../../udf/sdk/go/examples/demo", f), filepath.Join(dir, f))
+		}
+		m, _ := os.ReadFile(filepath.Join(dir, "main.go"))
+		j, _ := os.ReadFile(filepath.Join(dir, "strata.json"))
+		mg, mj := edit(string(m), string(j))
+		writeFile(t, filepath.Join(dir, "main.go"), mg)
+		writeFile(t, filepath.Join(dir, "strata.json"), mj)
+		out := filepath.Join(work, name+".wasm")
+		if err := udf.Build(context.Background(), dir, out, udf.BuildOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	v2 := project("v2", func(m, j string) (string, string) {
+		if !strings.Contains(m, "xs[i] * 2") {
+			t.Fatal("the demo's double_it changed; update this test")
+		}
+		return strings.Replace(m, "xs[i] * 2", "xs[i] * 3", 1), j
+	})
+	v3 := project("v3", func(m, j string) (string, string) {
+		lines := strings.Split(j, "\n")
+		var kept []string
+		for _, l := range lines {
+			if !strings.Contains(l, `"shout"`) {
+				kept = append(kept, l)
+			}
+		}
+		return m, strings.Join(kept, "\n")
+	})
+
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "strata.yaml")
+	addr := freeAddr(t)
+	writeFile(t, cfg, `
+data_dir: ./state
+server: {http: `+addr+`}
+engine: {epoch_interval: 100ms}
+udfs:
+  - {name: demo, path: demo.wasm}
+sources:
+  - name: gen
+    connector: datagen
+    options: {rate: 500}
+    schema: [{name: id, type: bigint}, {name: x, type: double}]
+views:
+  - name: doubled
+    sql: SELECT x, double_it(x) AS y FROM gen
+`)
+	copyFile(t, v1, filepath.Join(dir, "demo.wasm"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var logs syncBuffer
+	go func() { done <- run(ctx, []string{"run", "-c", cfg}, io.Discard, &logs) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	waitServer(t, addr)
+	count := func(where string) int {
+		code, out, _ := strata(t, "query", "-c", cfg, "--format", "csv", "SELECT count(*) FROM doubled WHERE "+where)
+		if code != 0 {
+			return -1 // the view's table is created with its first epoch
+		}
+		n, _ := strconv.Atoi(strings.TrimSpace(strings.Split(out, "\n")[1]))
+		return n
+	}
+	waitFor(t, func() bool { return count("y = 2 * x") > 0 }, "rows from the first build")
+
+	out := mustStrata(t, "udf", "deploy", "-c", cfg, "demo", v2)
+	if !strings.Contains(out, "serving") && !strings.Contains(out, "staged") {
+		t.Fatalf("deploy v2: %s", out)
+	}
+	waitFor(t, func() bool { return count("y = 3 * x") > 0 }, "rows from the second build")
+	before := count("y = 2 * x")
+
+	code, _, errOut := strata(t, "udf", "deploy", "-c", cfg, "demo", v3)
+	if code == 0 || !strings.Contains(errOut, "refused") || !strings.Contains(errOut, "function shout is gone") {
+		t.Fatalf("deploy of an incompatible build: exit %d, %s", code, errOut)
+	}
+	// The second build keeps serving.
+	n := count("y = 3 * x")
+	waitFor(t, func() bool { return count("y = 3 * x") > n }, "rows after the refusal")
+	if got := count("y = 2 * x"); got != before {
+		t.Errorf("rows computed by the first build grew from %d to %d after the swap", before, got)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("run exited %d:\n%s", code, logs.String())
+	}
+	done <- 0
+
+	// The epoch log names the build of every epoch.
+	log, err := engine.OpenEpochLog(filepath.Join(dir, "state", "epochs"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	first, err := log.TagAt(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := log.TagAt(1 << 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w1, _ := os.ReadFile(v1)
+	w2, _ := os.ReadFile(v2)
+	if first != "udf:demo="+moduleVersion(w1) || last != "udf:demo="+moduleVersion(w2) {
+		t.Errorf("epoch log tags: first %q, last %q; want builds %s then %s", first, last, moduleVersion(w1), moduleVersion(w2))
+	}
 }
