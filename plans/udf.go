@@ -32,6 +32,9 @@ type Function struct {
 	Policy core.ErrorPolicy
 	// Scalar runs a scalar function.
 	Scalar core.ScalarFunction
+	// Ambiguous lists the qualified names (module.function) of the
+	// functions an unqualified Name could mean; a call must pick one.
+	Ambiguous []string
 }
 
 // Signature renders the function as name(arg, ..) -> type.
@@ -68,6 +71,8 @@ func bindUDF(fc *pg.FuncCall, f *Function, rec func(*pg.Node) (engine.Expr, erro
 		return nil, errAt(fc.Location, "", "%s is not an aggregate function", f.Name)
 	}
 	switch {
+	case len(f.Ambiguous) > 0:
+		return nil, errAt(fc.Location, "qualify it with its udf's name: "+strings.Join(f.Ambiguous, " or "), "function %s is defined by several udfs", f.Name)
 	case f.Kind == TableFunction:
 		return nil, errAt(fc.Location, "call it alone as a select-list item: SELECT id, "+f.Name+"(..) AS x FROM ..", "table function %s() is not allowed inside an expression", f.Name)
 	case !f.Deterministic:

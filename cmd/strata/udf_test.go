@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/internal/testutil"
 	"github.com/stratadb/strata/udf"
 )
 
@@ -257,4 +260,75 @@ views:
 	if first != "udf:demo="+moduleVersion(w1) || last != "udf:demo="+moduleVersion(w2) {
 		t.Errorf("epoch log tags: first %q, last %q; want builds %s then %s", first, last, moduleVersion(w1), moduleVersion(w2))
 	}
+}
+
+// TestUDFFourLanguages: one view calls the worked example of every SDK
+// (Go, C, Rust, AssemblyScript), each module built from source by its own
+// toolchain, through module-qualified names.
+func TestUDFFourLanguages(t *testing.T) {
+	dir := t.TempDir()
+	var opts udf.BuildOptions
+	if p, err := udf.RustcForWasm(); err != nil {
+		testutil.SkipOrFail(t, err.Error())
+	} else {
+		opts.Rustc = p
+	}
+	if _, err := exec.LookPath("clang"); err != nil {
+		testutil.SkipOrFail(t, "clang is not on PATH (apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)")
+	}
+	out, err := exec.Command("bash", "../../scripts/asc.sh").Output()
+	if err != nil {
+		testutil.SkipOrFail(t, fmt.Sprintf("no AssemblyScript compiler (scripts/asc.sh): %v", err))
+	}
+	opts.ASC = strings.TrimSpace(string(out))
+	var udfs strings.Builder
+	for _, l := range []struct{ name, sdk string }{{"godemo", "go"}, {"cdemo", "c"}, {"rustdemo", "rust"}, {"asdemo", "assemblyscript"}} {
+		wasm := filepath.Join(dir, l.name+".wasm")
+		if err := udf.Build(context.Background(), filepath.Join("../../udf/sdk", l.sdk, "examples/demo"), wasm, opts); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&udfs, "  - {name: %s, path: %s.wasm, on_error: null}\n", l.name, l.name)
+	}
+	cfg := filepath.Join(dir, "strata.yaml")
+	writeFile(t, cfg, `
+data_dir: ./state
+udfs:
+`+udfs.String()+`
+sources:
+  - name: words
+    connector: file
+    options: {path: "in/*.jsonl"}
+    schema: [{name: id, type: bigint}, {name: w, type: varchar}, {name: x, type: double}]
+views:
+  - name: all4
+    sql: |
+      SELECT id, godemo.shout(w) AS g, cdemo.shout(w) AS c, rustdemo.shout(w) AS r, asdemo.shout(w) AS a,
+             godemo.double_it(x) + cdemo.double_it(x) + rustdemo.double_it(x) + asdemo.double_it(x) AS x8
+      FROM words
+`)
+	writeFile(t, filepath.Join(dir, "in/a.jsonl"), udfInput)
+	code, _, errOut := strata(t, "validate", "-c", cfg)
+	if code != 0 {
+		t.Fatalf("validate: %s", errOut)
+	}
+	// The bare name is ambiguous across the four modules.
+	writeFile(t, filepath.Join(dir, "bad.yaml"), strings.Replace(readFile(t, cfg), "godemo.shout(w) AS g", "shout(w) AS g", 1))
+	if code, outV, errOut := strata(t, "validate", "-c", filepath.Join(dir, "bad.yaml")); code == 0 || !strings.Contains(outV+errOut, "godemo.shout") {
+		t.Errorf("ambiguous call: exit %d, %s%s", code, outV, errOut)
+	}
+	mustStrata(t, "run", "-c", cfg, "--until-idle")
+	got := mustStrata(t, "query", "-c", cfg, "--format", "csv", "SELECT * FROM all4 ORDER BY id")
+	want := "id,g,c,r,a,x8\n1,HELLO!,HELLO!,HELLO!,HELLO!,12\n2,,,,,16\n3,HéLLO!,HéLLO!,HéLLO!,HéLLO!,\n4,HELLO!,HELLO!,HELLO!,HELLO!,32\n"
+	if got != want {
+		t.Errorf("all4:\n got %q\nwant %q", got, want)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -30,7 +30,7 @@ type udfSet struct {
 	cfg     []config.UDF
 	dataDir string
 	fns     plans.Functions
-	owner   map[string]string // function -> module
+	owner   map[string]udfRef // "module.function" -> where it lives
 
 	mu       sync.RWMutex
 	hosts    map[string]*udf.Host // by module name, after open
@@ -50,7 +50,7 @@ type staged struct {
 // readUDFs reads every module's manifest and returns the functions views
 // may call, with a problem (file:line:col) for each bad module.
 func readUDFs(cfg *config.Deployment) (*udfSet, config.Problems) {
-	s := &udfSet{cfg: cfg.UDFs, fns: plans.Functions{}, owner: map[string]string{}, hosts: map[string]*udf.Host{},
+	s := &udfSet{cfg: cfg.UDFs, fns: plans.Functions{}, owner: map[string]udfRef{}, hosts: map[string]*udf.Host{},
 		versions: map[string]string{}, pending: map[string]*staged{}, refused: map[string]string{}, swapped: map[string]int{}}
 	var problems config.Problems
 	for _, u := range cfg.UDFs {
@@ -73,20 +73,28 @@ func readUDFs(cfg *config.Deployment) (*udfSet, config.Problems) {
 					Hint: "rename it in the module's strata.json and rebuild"})
 				continue
 			}
-			if prev, ok := s.owner[fs.Name]; ok {
-				problems = append(problems, config.Problem{Pos: u.NamePos, Msg: fmt.Sprintf("udf %s: function %s is also defined by udf %s", u.Name, fs.Name, prev),
-					Hint: "rename one of them"})
-				continue
-			}
-			s.owner[fs.Name] = u.Name
-			f := &plans.Function{Name: fs.Name, Kind: plans.FunctionKind(fs.Kind), Deterministic: fs.Deterministic,
-				Policy: core.ErrorPolicy(u.OnError), Scalar: &lazyScalar{set: s, name: fs.Name}}
+			ref := udfRef{module: u.Name, fn: fs.Name}
+			s.owner[ref.qualified()] = ref
+			f := &plans.Function{Name: ref.qualified(), Kind: plans.FunctionKind(fs.Kind), Deterministic: fs.Deterministic,
+				Policy: core.ErrorPolicy(u.OnError), Scalar: &lazyScalar{set: s, ref: ref}}
 			for _, a := range fs.Args {
 				t, _ := udf.ParseType(a)
 				f.Args = append(f.Args, t)
 			}
 			f.Returns, _ = udf.ParseType(fs.Returns)
-			s.fns[fs.Name] = f
+			s.fns[ref.qualified()] = f
+			// Unqualified too, unless another module defines the name.
+			if prev, ok := s.fns[fs.Name]; ok {
+				amb := &plans.Function{Name: fs.Name, Ambiguous: append(prev.Ambiguous, ref.qualified())}
+				if len(prev.Ambiguous) == 0 {
+					amb.Ambiguous = []string{prev.Scalar.(*lazyScalar).ref.qualified(), ref.qualified()}
+				}
+				s.fns[fs.Name] = amb
+				continue
+			}
+			g := *f
+			g.Name = fs.Name
+			s.fns[fs.Name] = &g
 		}
 	}
 	return s, problems
@@ -155,11 +163,11 @@ func moduleVersion(wasm []byte) string {
 // signature, since planned views call them.
 func (s *udfSet) compatible(u config.UDF, h *udf.Host) error {
 	var errs []error
-	for name, owner := range s.owner {
-		if owner != u.Name {
+	for q, ref := range s.owner {
+		if ref.module != u.Name {
 			continue
 		}
-		old := s.fns[name]
+		old, name := s.fns[q], ref.fn
 		f, ok := h.Lookup(name)
 		switch {
 		case !ok:
@@ -307,9 +315,9 @@ func (s *udfSet) status() []udfStatus {
 		if p := s.pending[u.Name]; p != nil {
 			st.Pending = p.version
 		}
-		for fn, owner := range s.owner {
-			if owner == u.Name {
-				st.Functions = append(st.Functions, s.fns[fn].Signature())
+		for q, ref := range s.owner {
+			if ref.module == u.Name {
+				st.Functions = append(st.Functions, s.fns[q].Signature())
 			}
 		}
 		sort.Strings(st.Functions)
@@ -358,7 +366,9 @@ func (s *udfSet) register(ctx context.Context, b core.Backend) error {
 	sort.Strings(names)
 	for _, n := range names {
 		f := s.fns[n]
-		if f.Kind != plans.ScalarFunction {
+		// DuckDB reads a.b(x) as a schema-qualified name: register each
+		// function by its bare name, where that name is not ambiguous.
+		if f.Kind != plans.ScalarFunction || strings.Contains(n, ".") {
 			continue
 		}
 		if err := reg.RegisterFunction(ctx, core.FunctionDef{Name: f.Name, Args: f.Args, Returns: f.Returns, Fn: f.Scalar, Policy: f.Policy}); err != nil {
@@ -384,19 +394,25 @@ func (s *udfSet) stats() map[string]udf.Stats {
 	return out
 }
 
-// lazyScalar calls a function of whichever host defines it when the call
-// happens, so planning needs no compiled module.
+// udfRef names a function of a module.
+type udfRef struct{ module, fn string }
+
+func (r udfRef) qualified() string { return r.module + "." + r.fn }
+
+// lazyScalar calls a function of whichever host runs its module when the
+// call happens, so planning needs no compiled module and a swapped build
+// serves the next call.
 type lazyScalar struct {
-	set  *udfSet
-	name string
+	set *udfSet
+	ref udfRef
 }
 
-func (l *lazyScalar) FunctionName() string { return l.name }
+func (l *lazyScalar) FunctionName() string { return l.ref.fn }
 
 func (l *lazyScalar) CallBatch(ctx context.Context, mem memory.Allocator, args []arrow.Array) (arrow.Array, []core.RowError, error) {
-	h, ok := l.set.host(l.set.owner[l.name])
+	h, ok := l.set.host(l.ref.module)
 	if !ok {
-		return nil, nil, fmt.Errorf("udf %s: module %s is not loaded", l.name, l.set.owner[l.name])
+		return nil, nil, fmt.Errorf("udf %s: module %s is not loaded", l.ref.fn, l.ref.module)
 	}
-	return h.Scalar(l.name).CallBatch(ctx, mem, args)
+	return h.Scalar(l.ref.fn).CallBatch(ctx, mem, args)
 }
