@@ -5,4 +5,5 @@ import (
 	_ "github.com/stratadb/strata/connect/file"
 	_ "github.com/stratadb/strata/connect/gen"
 	_ "github.com/stratadb/strata/connect/kafka"
+	_ "github.com/stratadb/strata/connect/nexmark"
 )
