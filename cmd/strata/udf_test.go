@@ -332,3 +332,52 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// TestUDFCommands: scaffold, build, inspect and test a module from the
+// command line (the C SDK: the quickest toolchain).
+func TestUDFCommands(t *testing.T) {
+	if _, err := exec.LookPath("clang"); err != nil {
+		testutil.SkipOrFail(t, "clang is not on PATH (apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)")
+	}
+	dir := t.TempDir()
+	proj := filepath.Join(dir, "myfuncs")
+	if out := mustStrata(t, "udf", "new", "--lang", "c", proj); !strings.Contains(out, "created") {
+		t.Errorf("udf new: %s", out)
+	}
+	if code, _, errOut := strata(t, "udf", "new", "--lang", "cobol", filepath.Join(dir, "x")); code == 0 || !strings.Contains(errOut, "use go, c, rust, as") {
+		t.Errorf("udf new --lang cobol: exit %d, %s", code, errOut)
+	}
+	if out := mustStrata(t, "udf", "build", proj); !strings.Contains(out, "4 functions") {
+		t.Errorf("udf build: %s", out)
+	}
+	wasm := filepath.Join(proj, "myfuncs.wasm")
+	if out := mustStrata(t, "udf", "inspect", wasm); !strings.Contains(out, "scalar    double_it(double) -> double  [deterministic]") || !strings.Contains(out, "table     words(varchar) -> setof varchar") || !strings.Contains(out, "aggregate mean(double) -> double") {
+		t.Errorf("udf inspect:\n%s", out)
+	}
+	if out := mustStrata(t, "udf", "inspect", "--format", "json", wasm); !strings.Contains(out, `"abi": 1`) || !strings.Contains(out, `"name": "shout"`) {
+		t.Errorf("udf inspect --format json:\n%s", out)
+	}
+	rows := filepath.Join(dir, "rows.jsonl")
+	writeFile(t, rows, "[1.5]\n[null]\n[-2]\n")
+	if got, want := mustStrata(t, "udf", "test", wasm, "double_it", "--input", rows, "--format", "csv"), "arg1,double_it,error\n1.5,3,\n,,\n-2,-4,\n"; got != want {
+		t.Errorf("udf test double_it:\n got %q\nwant %q", got, want)
+	}
+	writeFile(t, rows, "[\"a b\"]\n[\"\"]\n")
+	if got, want := mustStrata(t, "udf", "test", wasm, "shout", "--input", rows, "--format", "csv"), "arg1,shout,error\na b,A B!,\n,,shout: empty string\n"; got != want {
+		t.Errorf("udf test shout:\n got %q\nwant %q", got, want)
+	}
+	if got, want := mustStrata(t, "udf", "test", wasm, "words", "--input", rows, "--format", "csv"), "arg1,words\na b,a\na b,b\n"; got != want {
+		t.Errorf("udf test words:\n got %q\nwant %q", got, want)
+	}
+	writeFile(t, rows, "[1]\n[2]\n[null]\n[6]\n")
+	if got, want := mustStrata(t, "udf", "test", wasm, "mean", "--input", rows, "--format", "csv"), "rows,mean\n4,3\n"; got != want {
+		t.Errorf("udf test mean:\n got %q\nwant %q", got, want)
+	}
+	writeFile(t, rows, "[1, 2]\n")
+	if code, _, errOut := strata(t, "udf", "test", wasm, "double_it", "--input", rows); code == 0 || !strings.Contains(errOut, "rows.jsonl:1: 2 arguments, double_it takes 1") {
+		t.Errorf("udf test with a wrong row: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := strata(t, "udf", "test", wasm, "nope", "--input", rows); code == 0 || !strings.Contains(errOut, `has no function "nope"`) {
+		t.Errorf("udf test of a missing function: exit %d, %s", code, errOut)
+	}
+}
