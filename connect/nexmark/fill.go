@@ -61,57 +61,73 @@ func (s span) strings(g *Generator, value func(n int64) []byte) (arrow.Array, er
 	vp := valuesPool.Get().(*[][]byte)
 	defer valuesPool.Put(vp)
 	vs := (*vp)[:0]
-	for n := range g.events(s.t, s.from, s.to) {
-		vs = append(vs, value(n))
-	}
-	*vp = vs
-	defer clear(vs)
-	return s.build(len(vs), func(i int, _ []byte) []byte { return vs[i] })
-}
-
-// texts builds a varchar array of value(n, scratch) for each event n of s,
-// values generated into scratch (128 bytes, which value may append to). It
-// calls value twice per row, once to size the data buffer exactly and once
-// to fill it, so value must be a pure function of n.
-func (s span) texts(g *Generator, value func(n int64, scratch []byte) []byte) (arrow.Array, error) {
-	events := make([]int64, 0, s.n)
-	for n := range g.events(s.t, s.from, s.to) {
-		events = append(events, n)
-	}
-	return s.build(len(events), func(i int, scratch []byte) []byte { return value(events[i], scratch) })
-}
-
-var valuesPool = sync.Pool{New: func() any { return new([][]byte) }}
-
-// build builds a varchar array of the n values value(i, scratch), calling
-// value twice for each i.
-func (s span) build(n int, value func(i int, scratch []byte) []byte) (arrow.Array, error) {
-	var scratch [128]byte
+	defer func() { clear(vs); *vp = vs[:0] }()
 	offBuf := memory.NewResizableBuffer(s.mem)
 	defer offBuf.Release()
-	offBuf.Resize((n + 1) * 4)
-	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())[: n+1 : n+1]
+	offBuf.Resize((s.n + 1) * 4)
+	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())[: s.n+1 : s.n+1]
 	total := 0
 	offs[0] = 0
-	for i := range n {
-		total += len(value(i, scratch[:0]))
-		if total > math.MaxInt32 {
-			return nil, fmt.Errorf("nexmark: table %s: the varchar data of events [%d, %d) exceeds 2 GiB; generate fewer events per batch", s.t, s.from, s.to)
+	for n := range g.events(s.t, s.from, s.to) {
+		v := value(n)
+		vs = append(vs, v)
+		if total += len(v); total > math.MaxInt32 {
+			return nil, s.tooBig()
 		}
-		offs[i+1] = int32(total)
+		offs[len(vs)] = int32(total)
 	}
+	return s.varchar(offBuf, total, func(d []byte) {
+		for i, v := range vs {
+			copy(d[offs[i]:offs[i+1]], v)
+		}
+	}), nil
+}
+
+// texts builds a varchar array of the values value(n, buf) appends to buf
+// for each event n of s: text generated character by character, gathered
+// in a reused buffer and copied once into a data buffer of the exact size.
+func (s span) texts(g *Generator, value func(n int64, buf []byte) []byte) (arrow.Array, error) {
+	tp := textPool.Get().(*[]byte)
+	defer textPool.Put(tp)
+	text := (*tp)[:0]
+	defer func() { *tp = text[:0] }()
+	offBuf := memory.NewResizableBuffer(s.mem)
+	defer offBuf.Release()
+	offBuf.Resize((s.n + 1) * 4)
+	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())[: s.n+1 : s.n+1]
+	offs[0] = 0
+	i := 0
+	for n := range g.events(s.t, s.from, s.to) {
+		if text = value(n, text); len(text) > math.MaxInt32 {
+			return nil, s.tooBig()
+		}
+		i++
+		offs[i] = int32(len(text))
+	}
+	return s.varchar(offBuf, len(text), func(d []byte) { copy(d, text) }), nil
+}
+
+var (
+	valuesPool = sync.Pool{New: func() any { return new([][]byte) }}
+	textPool   = sync.Pool{New: func() any { return new([]byte) }}
+)
+
+func (s span) tooBig() error {
+	return fmt.Errorf("nexmark: table %s: the varchar data of events [%d, %d) exceeds 2 GiB; generate fewer events per batch", s.t, s.from, s.to)
+}
+
+// varchar assembles a varchar array of s.n values from its offsets and
+// total data bytes, which fill writes.
+func (s span) varchar(offBuf *memory.Buffer, total int, fill func(d []byte)) arrow.Array {
 	data := memory.NewResizableBuffer(s.mem)
 	defer data.Release()
 	data.Resize(total)
-	d := data.Bytes()
-	for i := range n {
-		copy(d[offs[i]:offs[i+1]], value(i, scratch[:0]))
-	}
+	fill(data.Bytes())
 	valid := s.valid()
 	defer valid.Release()
-	ad := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{valid, offBuf, data}, nil, 0, 0)
+	ad := array.NewData(arrow.BinaryTypes.String, s.n, []*memory.Buffer{valid, offBuf, data}, nil, 0, 0)
 	defer ad.Release()
-	return array.MakeFromData(ad), nil
+	return array.MakeFromData(ad)
 }
 
 // The ids of the standard model. block is the block of event n (n / the
@@ -209,8 +225,10 @@ func (g *Generator) personState(n int64) []byte {
 	return g.v.states[r.intn(int64(len(g.v.states)))]
 }
 
-func (g *Generator) personExtra(buf []byte, n int64) []byte {
-	cur := 8 + len(g.personName(n)) + len(g.personEmail(buf, n)) + cardLen + len(g.personCity(n)) + len(g.personState(n))
+func (g *Generator) personExtra(n int64) []byte {
+	e := g.stream(sPersonEmail, n)
+	email := e.textLen(7, ' ') + 1 + e.textLen(5, ' ') + len(".com")
+	cur := 8 + len(g.personName(n)) + email + cardLen + len(g.personCity(n)) + len(g.personState(n))
 	r := g.stream(sPersonExtra, n)
 	return g.extra(&r, int64(cur), g.cfg.avgSize[Person])
 }
@@ -242,9 +260,7 @@ func fillPersonState(g *Generator, s span) (arrow.Array, error) {
 }
 
 func fillPersonExtra(g *Generator, s span) (arrow.Array, error) {
-	// The extra is a slice of the extra text; buf only measures fields.
-	var buf [128]byte
-	return s.strings(g, func(n int64) []byte { return g.personExtra(buf[:0], n) })
+	return s.strings(g, func(n int64) []byte { return g.personExtra(n) })
 }
 
 // Auction.
@@ -264,8 +280,9 @@ func (g *Generator) initialBid(n int64) int64 {
 	return r.price(g.v)
 }
 
-func (g *Generator) auctionExtra(buf []byte, n int64) []byte {
-	cur := 8 + len(g.auctionItem(buf[:0], n)) + len(g.auctionDesc(buf[:0], n)) + 5*8
+func (g *Generator) auctionExtra(n int64) []byte {
+	item, desc := g.stream(sAuctionItem, n), g.stream(sAuctionDesc, n)
+	cur := 8 + item.textLen(20, ' ') + desc.textLen(100, ' ') + 5*8
 	r := g.stream(sAuctionExtra, n)
 	return g.extra(&r, int64(cur), g.cfg.avgSize[Auction])
 }
@@ -326,9 +343,7 @@ func fillAuctionCategory(g *Generator, s span) (arrow.Array, error) {
 }
 
 func fillAuctionExtra(g *Generator, s span) (arrow.Array, error) {
-	// The extra is a slice of the extra text; buf only measures fields.
-	var buf [128]byte
-	return s.strings(g, func(n int64) []byte { return g.auctionExtra(buf[:0], n) })
+	return s.strings(g, func(n int64) []byte { return g.auctionExtra(n) })
 }
 
 // Bid.

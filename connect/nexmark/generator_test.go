@@ -507,3 +507,21 @@ func TestGeneratorOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestTextLen checks that textLen measures what text appends and leaves
+// the stream where text does.
+func TestTextLen(t *testing.T) {
+	for i := range uint64(20_000) {
+		for _, special := range []byte{' ', '_'} {
+			max := int64(4 + i%100)
+			a, b := rng{s: mix64(i)}, rng{s: mix64(i)}
+			text := a.text([]byte("x"), max, special)
+			if n := b.textLen(max, special); n != len(text)-1 || a.s != b.s {
+				t.Fatalf("seed %d, max %d: text %q (%d), textLen %d; states %x, %x", i, max, text, len(text)-1, n, a.s, b.s)
+			}
+			if special == ' ' && len(text) > 1 && (text[1] == ' ' || text[len(text)-1] == ' ') {
+				t.Fatalf("text %q is not trimmed", text)
+			}
+		}
+	}
+}

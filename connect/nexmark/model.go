@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -303,38 +304,61 @@ func (r *rng) intn(n int64) int64 {
 
 // text appends a random string as the standard's nextString(max, special):
 // 3 to max-1 characters, each a lowercase letter or, with probability 1/13,
-// special; spaces at either end are trimmed.
+// special; spaces at either end are trimmed. Characters i..i+3 come from
+// the 16-bit quarters of the stream's (i/4+1)-th output after the length.
 func (r *rng) text(buf []byte, max int64, special byte) []byte {
-	n := minStringLen + r.intn(max-minStringLen)
+	n := int(minStringLen + r.intn(max-minStringLen))
 	start := len(buf)
-	var x uint64
-	for i := int64(0); i < n; i++ {
-		if i%4 == 0 {
-			x = r.next()
-		}
-		// 16 bits -> [0, 338): 26 of 338 values (1/13) are special, the
-		// other 312 are 12 copies of the alphabet.
-		v := (x & 0xffff) * 338 >> 16
-		x >>= 16
-		if v < 26 {
-			buf = append(buf, special)
-		} else {
-			buf = append(buf, 'a'+byte(v%26))
+	buf = slices.Grow(buf, n)[:start+n]
+	out := buf[start:]
+	for i := 0; i < n; i += 4 {
+		x := r.next()
+		for j := i; j < min(i+4, n); j++ {
+			out[j] = textChar(x, special)
+			x >>= 16
 		}
 	}
-	if special == ' ' {
-		s := buf[start:]
-		lo, hi := 0, len(s)
-		for lo < hi && s[lo] == ' ' {
-			lo++
-		}
-		for hi > lo && s[hi-1] == ' ' {
-			hi--
-		}
-		n := copy(s, s[lo:hi])
-		buf = buf[:start+n]
+	if special != ' ' {
+		return buf
 	}
-	return buf
+	lo, hi := 0, n
+	for lo < hi && out[lo] == ' ' {
+		lo++
+	}
+	for hi > lo && out[hi-1] == ' ' {
+		hi--
+	}
+	return buf[:start+copy(out, out[lo:hi])]
+}
+
+// textChar maps the low 16 bits of x to [0, 338): 26 of the 338 values
+// (1/13) are special, the other 312 are 12 copies of the alphabet.
+func textChar(x uint64, special byte) byte {
+	v := (x & 0xffff) * 338 >> 16
+	if v < 26 {
+		return special
+	}
+	return 'a' + byte(v%26)
+}
+
+// textLen returns the length of the text text would append, and advances
+// the stream as it would, generating only the characters trimming looks at.
+func (r *rng) textLen(max int64, special byte) int {
+	n := minStringLen + r.intn(max-minStringLen)
+	s := r.s
+	r.s += uint64((n+3)/4) * golden
+	if special != ' ' {
+		return int(n)
+	}
+	char := func(i int64) byte { return textChar(mix64(s+uint64(i/4+1)*golden)>>(16*(i%4)), special) }
+	lo, hi := int64(0), n
+	for lo < hi && char(lo) == ' ' {
+		lo++
+	}
+	for hi > lo && char(hi-1) == ' ' {
+		hi--
+	}
+	return int(hi - lo)
 }
 
 // price draws a price in cents as the standard: round(10^(6u) * 100) for u
