@@ -28,6 +28,9 @@ const (
 	AggMax       AggKind = "max"
 	// AggCountDistinct counts the distinct non-NULL values.
 	AggCountDistinct AggKind = "count_distinct"
+	// AggUDF is a user-defined aggregate (AggSpec.UDF): opaque states
+	// folded in and out by the function, once per batch.
+	AggUDF AggKind = "udf"
 )
 
 // keepsValues reports whether the aggregate needs the multiset of its
@@ -45,6 +48,11 @@ type AggSpec struct {
 	// T is the result type: bigint for counts and integer sums, double for
 	// floating sums.
 	T core.Type
+	// UDF is the function of an AggUDF; UDFArgs are its input columns
+	// (Arg is UDFArgs[0]) and Policy what a row it fails on becomes.
+	UDF     core.AggregateFunction
+	UDFArgs []int
+	Policy  core.ErrorPolicy
 }
 
 // GroupAgg groups its input by the key columns and maintains the aggregates
@@ -61,6 +69,8 @@ type GroupAgg struct {
 
 	groups   map[string]*group
 	dirty    []*group
+	hasUDF   bool     // some aggregate is user-defined
+	rowGroup []*group // Push: the group of each row, for user-defined aggregates
 	buf      []byte
 	argFloat []bool // per aggregate: its argument is floating point
 
@@ -106,6 +116,9 @@ type group struct {
 	isum    []int64
 	fsum    []float64
 	vals    []map[any]int64 // per aggregate that keeps values: value -> weight
+	ustate  [][]byte        // per user-defined aggregate: its state (nil: initial)
+	uval    []any           // per user-defined aggregate: the finished value
+	ustale  bool            // uval is out of date
 	dirty   bool
 	out     []any // the row currently emitted downstream; nil when none
 }
@@ -133,6 +146,12 @@ func NewGroupAgg(mem memory.Allocator, in *arrow.Schema, keys []int, keyNames []
 	g := &GroupAgg{mem: mem, keys: keys, aggs: aggs, schema: arrow.NewSchema(fs, nil), groups: map[string]*group{}, argFloat: make([]bool, len(aggs)), wm: NoWatermark, lastWM: NoWatermark, changed: map[string]bool{}}
 	for i, a := range aggs {
 		g.argFloat[i] = a.Arg >= 0 && in.Field(a.Arg).Type.ID() == arrow.FLOAT64
+		if a.Kind == AggUDF {
+			if a.UDF == nil || len(a.UDFArgs) == 0 {
+				return nil, fmt.Errorf("engine: user-defined aggregate %s has no function or arguments", a.Name)
+			}
+			g.hasUDF = true
+		}
 	}
 	if len(keys) == 0 {
 		gr := g.newGroup("", nil)
@@ -155,6 +174,9 @@ func (g *GroupAgg) newGroup(key string, vals []any) *group {
 			gr.vals[i] = map[any]int64{}
 		}
 	}
+	if g.hasUDF {
+		gr.ustate, gr.uval, gr.ustale = make([][]byte, n), make([]any, n), true
+	}
 	return gr
 }
 
@@ -168,9 +190,16 @@ func (g *GroupAgg) Explain() string {
 	}
 	as := make([]string, len(g.aggs))
 	for i, a := range g.aggs {
-		if a.Arg < 0 {
+		switch {
+		case a.Kind == AggUDF:
+			args := make([]string, len(a.UDFArgs))
+			for j, c := range a.UDFArgs {
+				args[j] = fmt.Sprintf("#%d", c)
+			}
+			as[i] = fmt.Sprintf("udf %s(%s) AS %s", a.UDF.FunctionName(), strings.Join(args, ", "), a.Name)
+		case a.Arg < 0:
 			as[i] = fmt.Sprintf("%s AS %s", a.Kind, a.Name)
-		} else {
+		default:
 			as[i] = fmt.Sprintf("%s(#%d) AS %s", a.Kind, a.Arg, a.Name)
 		}
 	}
@@ -188,8 +217,11 @@ func (g *GroupAgg) Explain() string {
 func (g *GroupAgg) Groups() int { return len(g.groups) }
 
 // Push implements Operator: it folds the batch into the groups' state.
-func (g *GroupAgg) Push(_ context.Context, _ int, in arrow.RecordBatch, _ Emit) error {
+func (g *GroupAgg) Push(ctx context.Context, _ int, in arrow.RecordBatch, _ Emit) error {
 	n := int(in.NumRows())
+	if g.hasUDF {
+		g.rowGroup = g.rowGroup[:0]
+	}
 	w := fixed[int64](core.Weights(in))
 	keyCols := make([]arrow.Array, len(g.keys))
 	for i, k := range g.keys {
@@ -232,8 +264,12 @@ func (g *GroupAgg) Push(_ context.Context, _ int, in arrow.RecordBatch, _ Emit) 
 		}
 		wt := w[r]
 		gr.rows += wt
+		if g.hasUDF {
+			g.rowGroup = append(g.rowGroup, gr)
+			gr.ustale = true
+		}
 		for i, a := range g.aggs {
-			if a.Arg < 0 {
+			if a.Arg < 0 || a.Kind == AggUDF {
 				continue
 			}
 			c := args[i]
@@ -272,6 +308,15 @@ func (g *GroupAgg) Push(_ context.Context, _ int, in arrow.RecordBatch, _ Emit) 
 			}
 		}
 	}
+	if g.hasUDF {
+		for i, a := range g.aggs {
+			if a.Kind == AggUDF {
+				if err := g.foldUDF(ctx, i, in); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	return nil
 }
 
@@ -303,6 +348,8 @@ func (g *GroupAgg) row(gr *group) []any {
 			out = append(out, gr.cnt[i])
 		case a.Kind == AggCountDistinct:
 			out = append(out, int64(len(gr.vals[i])))
+		case a.Kind == AggUDF:
+			out = append(out, gr.uval[i])
 		case gr.cnt[i] == 0:
 			out = append(out, nil)
 		case a.Kind == AggMin || a.Kind == AggMax:
@@ -324,9 +371,14 @@ func (g *GroupAgg) row(gr *group) []any {
 
 // EndEpoch implements Operator: it emits -old/+new for every group the epoch
 // changed, and forgets groups that became empty.
-func (g *GroupAgg) EndEpoch(_ context.Context, emit Emit) error {
+func (g *GroupAgg) EndEpoch(ctx context.Context, emit Emit) error {
 	if g.win != nil {
 		defer g.purgeClosed()
+	}
+	if g.hasUDF {
+		if err := g.finishUDFs(ctx); err != nil {
+			return err
+		}
 	}
 	if g.win != nil && g.win.EmitOnClose {
 		return g.emitClosed(emit)
@@ -589,6 +641,17 @@ func (g *GroupAgg) Checkpoint(w StateWriter) error {
 		} else {
 			buf = append(buf, 0)
 		}
+		for i, a := range g.aggs {
+			if a.Kind != AggUDF {
+				continue
+			}
+			if gr.ustate[i] == nil {
+				buf = binary.AppendUvarint(buf, 0)
+				continue
+			}
+			buf = binary.AppendUvarint(buf, uint64(len(gr.ustate[i]))+1)
+			buf = append(buf, gr.ustate[i]...)
+		}
 		w.Set([]byte(k), buf)
 	}
 	clear(g.changed)
@@ -685,8 +748,26 @@ func (g *GroupAgg) decodeGroup(k, v []byte) (*group, error) {
 			}
 		}
 	}
-	if len(d.b) == 1 && d.b[0] == 1 {
-		g.pending[gr.key] = gr
+	if len(d.b) > 0 {
+		if d.b[0] == 1 {
+			g.pending[gr.key] = gr
+		}
+		d.b = d.b[1:]
+	}
+	for i, a := range g.aggs {
+		if a.Kind != AggUDF || d.err != nil {
+			continue
+		}
+		n := d.uvarint()
+		if n == 0 {
+			continue
+		}
+		if uint64(len(d.b)) < n-1 {
+			d.fail()
+			break
+		}
+		gr.ustate[i] = append([]byte(nil), d.b[:n-1]...)
+		d.b = d.b[n-1:]
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("engine: restore group %x: %w", k, d.err)

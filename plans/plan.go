@@ -29,9 +29,9 @@ func funcName(fc *pg.FuncCall) string {
 	return strings.ToLower(strings.Join(parts, "."))
 }
 
-func hasAggregate(targets []*pg.Node) bool {
+func hasAggregate(targets []*pg.Node, fns Functions) bool {
 	for _, t := range targets {
-		if containsAgg(t) {
+		if containsAgg(t, fns) {
 			return true
 		}
 	}
@@ -39,61 +39,64 @@ func hasAggregate(targets []*pg.Node) bool {
 }
 
 // containsAgg reports whether the expression tree calls an aggregate.
-func containsAgg(n *pg.Node) bool {
+func containsAgg(n *pg.Node, fns Functions) bool {
 	if n == nil {
 		return false
 	}
 	switch x := n.Node.(type) {
 	case *pg.Node_ResTarget:
-		return containsAgg(x.ResTarget.Val)
+		return containsAgg(x.ResTarget.Val, fns)
 	case *pg.Node_FuncCall:
 		if aggregates[funcName(x.FuncCall)] && x.FuncCall.Over == nil {
 			return true
 		}
+		if f, ok := fns[funcName(x.FuncCall)]; ok && f.Kind == AggregateFunction && x.FuncCall.Over == nil {
+			return true
+		}
 		for _, a := range x.FuncCall.Args {
-			if containsAgg(a) {
+			if containsAgg(a, fns) {
 				return true
 			}
 		}
 	case *pg.Node_AExpr:
-		return containsAgg(x.AExpr.Lexpr) || containsAgg(x.AExpr.Rexpr)
+		return containsAgg(x.AExpr.Lexpr, fns) || containsAgg(x.AExpr.Rexpr, fns)
 	case *pg.Node_BoolExpr:
 		for _, a := range x.BoolExpr.Args {
-			if containsAgg(a) {
+			if containsAgg(a, fns) {
 				return true
 			}
 		}
 	case *pg.Node_NullTest:
-		return containsAgg(x.NullTest.Arg)
+		return containsAgg(x.NullTest.Arg, fns)
 	case *pg.Node_TypeCast:
-		return containsAgg(x.TypeCast.Arg)
+		return containsAgg(x.TypeCast.Arg, fns)
 	case *pg.Node_BooleanTest:
-		return containsAgg(x.BooleanTest.Arg)
+		return containsAgg(x.BooleanTest.Arg, fns)
 	case *pg.Node_List:
-		return anyAgg(x.List.Items)
+		return anyAgg(x.List.Items, fns)
 	case *pg.Node_CaseExpr:
 		c := x.CaseExpr
-		if containsAgg(c.Arg) || containsAgg(c.Defresult) {
+		if containsAgg(c.Arg, fns) || containsAgg(c.Defresult, fns) {
 			return true
 		}
 		for _, w := range c.Args {
-			if cw := w.GetCaseWhen(); cw != nil && (containsAgg(cw.Expr) || containsAgg(cw.Result)) {
+			if cw := w.GetCaseWhen(); cw != nil && (containsAgg(cw.Expr, fns) || containsAgg(cw.Result, fns)) {
 				return true
 			}
 		}
 	case *pg.Node_CoalesceExpr:
-		return anyAgg(x.CoalesceExpr.Args)
+		return anyAgg(x.CoalesceExpr.Args, fns)
 	case *pg.Node_MinMaxExpr:
-		return anyAgg(x.MinMaxExpr.Args)
+		return anyAgg(x.MinMaxExpr.Args, fns)
 	case *pg.Node_NullIfExpr:
-		return anyAgg(x.NullIfExpr.Args)
+		return anyAgg(x.NullIfExpr.Args, fns)
 	}
 	return false
 }
 
-func anyAgg(ns []*pg.Node) bool {
+func anyAgg(ns []*pg.Node, fns Functions) bool {
 	for _, a := range ns {
-		if containsAgg(a) {
+		if containsAgg(a, fns) {
 			return true
 		}
 	}
@@ -131,7 +134,8 @@ func outputName(rt *pg.ResTarget) string {
 			return ns[len(ns)-1]
 		}
 	case *pg.Node_FuncCall:
-		return funcName(x.FuncCall)
+		n := funcName(x.FuncCall) // module.function: the function's name
+		return n[strings.LastIndexByte(n, '.')+1:]
 	case *pg.Node_TypeCast:
 		return outputName(&pg.ResTarget{Val: x.TypeCast.Arg})
 	}

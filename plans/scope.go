@@ -139,7 +139,7 @@ func (a *aggScope) keyRef(e engine.Expr) (engine.Expr, bool) {
 }
 
 func (a *aggScope) bind(n *pg.Node) (engine.Expr, error) {
-	if !containsAgg(n) {
+	if !containsAgg(n, a.in.fns) {
 		if e, err := a.in.bind(n); err == nil {
 			if k, ok := a.keyRef(e); ok {
 				return k, nil
@@ -172,6 +172,9 @@ func (a *aggScope) aggregate(fc *pg.FuncCall) (engine.Expr, error) {
 	if len(fc.AggOrder) > 0 {
 		return nil, unsupported(fc.Location, "ORDER BY inside an aggregate")
 	}
+	if f, ok := a.in.fns[name]; ok && f.Kind == AggregateFunction {
+		return a.udfAggregate(fc, f)
+	}
 	spec := engine.AggSpec{Kind: engine.AggKind(name), Arg: -1, T: core.Bigint}
 	if name == "count" && fc.AggStar {
 		spec.Kind = engine.AggCountStar
@@ -184,7 +187,7 @@ func (a *aggScope) aggregate(fc *pg.FuncCall) (engine.Expr, error) {
 		if len(fc.Args) != 1 {
 			return nil, errAt(fc.Location, "", "%s takes exactly one argument", name)
 		}
-		if containsAgg(fc.Args[0]) {
+		if containsAgg(fc.Args[0], a.in.fns) {
 			return nil, errAt(location(fc.Args[0]), "", "aggregate function calls cannot be nested")
 		}
 		arg, err := a.in.bind(fc.Args[0])
@@ -216,6 +219,48 @@ func (a *aggScope) aggregate(fc *pg.FuncCall) (engine.Expr, error) {
 		spec.Arg = len(a.args)
 		a.args = append(a.args, arg)
 	}
+	spec.Name = fmt.Sprintf("_agg%d", len(a.aggs))
+	idx := len(a.keys) + len(a.aggs)
+	a.aggs = append(a.aggs, spec)
+	return &engine.ColRef{Index: idx, Name: spec.Name, T: spec.T}, nil
+}
+
+// udfAggregate binds a call of a user-defined aggregate.
+func (a *aggScope) udfAggregate(fc *pg.FuncCall, f *Function) (engine.Expr, error) {
+	switch {
+	case len(f.Ambiguous) > 0:
+		return nil, errAt(fc.Location, "qualify it with its udf's name: "+strings.Join(f.Ambiguous, " or "), "function %s is defined by several udfs", f.Name)
+	case !f.Deterministic:
+		return nil, nondeterministic(fc.Location, "the nondeterministic udf "+f.Name+"()")
+	case f.Aggregate == nil:
+		return nil, errAt(fc.Location, "", "udf %s has no implementation loaded", f.Name)
+	case fc.AggStar || fc.AggDistinct:
+		return nil, unsupported(fc.Location, "* or DISTINCT in a user-defined aggregate")
+	}
+	args := make([]engine.Expr, len(fc.Args))
+	for i, n := range fc.Args {
+		if containsAgg(n, a.in.fns) {
+			return nil, errAt(location(n), "", "aggregate function calls cannot be nested")
+		}
+		e, err := a.in.bind(n)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = e
+	}
+	cast, ok := []engine.Expr(nil), false
+	if len(args) == len(f.Args) {
+		cast, ok = fitArgs(args, f.Args, fc.Location)
+	}
+	if !ok || len(cast) == 0 {
+		return nil, errAt(fc.Location, "the udf is "+f.Signature()+"; cast the arguments, e.g. x::double", "function %s(%s) does not exist", f.Name, typeList(args))
+	}
+	spec := engine.AggSpec{Kind: engine.AggUDF, T: f.Returns, UDF: f.Aggregate, Policy: f.Policy}
+	for _, e := range cast {
+		spec.UDFArgs = append(spec.UDFArgs, len(a.args))
+		a.args = append(a.args, e)
+	}
+	spec.Arg = spec.UDFArgs[0]
 	spec.Name = fmt.Sprintf("_agg%d", len(a.aggs))
 	idx := len(a.keys) + len(a.aggs)
 	a.aggs = append(a.aggs, spec)
@@ -269,7 +314,7 @@ func pushDown(l, r *rel, lsc, rsc *scope, conj []*pg.Node, left, right bool) (*r
 	var lp, rp engine.Expr
 	var rest []*pg.Node
 	for _, c := range conj {
-		if containsAgg(c) {
+		if containsAgg(c, lsc.fns) {
 			rest = append(rest, c)
 			continue
 		}

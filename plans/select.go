@@ -402,7 +402,7 @@ func (b *binder) selectCore(sel *pg.SelectStmt) (*rel, error) {
 	// Conditions pushed below a join were bound in its narrower scope;
 	// bind them in the full one too, so an ambiguous name is still an error.
 	for _, c := range all {
-		if !containsAgg(c) {
+		if !containsAgg(c, b.fns) {
 			if _, err := sc.bind(c); err != nil {
 				return nil, err
 			}
@@ -412,7 +412,7 @@ func (b *binder) selectCore(sel *pg.SelectStmt) (*rel, error) {
 	if len(conj) > 0 {
 		var pred engine.Expr
 		for _, c := range conj {
-			if containsAgg(c) {
+			if containsAgg(c, b.fns) {
 				return nil, errAt(location(c), "filter on aggregates with HAVING", "aggregate functions are not allowed in WHERE")
 			}
 			e, err := sc.bind(c)
@@ -438,7 +438,7 @@ func (b *binder) selectCore(sel *pg.SelectStmt) (*rel, error) {
 			hasRowNumber = true
 		}
 	}
-	if len(sel.GroupClause) > 0 || hasAggregate(sel.TargetList) || sel.HavingClause != nil {
+	if len(sel.GroupClause) > 0 || hasAggregate(sel.TargetList, b.fns) || sel.HavingClause != nil {
 		if hasRowNumber {
 			return nil, unsupported(-1, "ROW_NUMBER() in a GROUP BY query (aggregate in a subquery first)")
 		}
@@ -466,8 +466,24 @@ func (b *binder) selectCore(sel *pg.SelectStmt) (*rel, error) {
 func (b *binder) plain(sel *pg.SelectStmt, in *rel, sc *scope) (*rel, error) {
 	var exprs []engine.Expr
 	var names []string
-	for _, t := range sel.TargetList {
+	// A table function in the select list runs first, as an operator that
+	// appends its value to each row it yields; the item reads that column.
+	tfAt, tf, err := tableTarget(sel.TargetList, b.fns)
+	if err != nil {
+		return nil, err
+	}
+	if tf != nil {
+		rt := sel.TargetList[tfAt].GetResTarget()
+		if in, err = tableFuncRel(in, sc, rt.Val.GetFuncCall(), tf, outputName(rt)); err != nil {
+			return nil, err
+		}
+	}
+	for i, t := range sel.TargetList {
 		rt := t.GetResTarget()
+		if i == tfAt {
+			exprs, names = append(exprs, &engine.ColRef{Index: len(in.cols) - 1, Name: outputName(rt), T: tf.Returns}), append(names, outputName(rt))
+			continue
+		}
 		if cr := rt.Val.GetColumnRef(); cr != nil && isStar(cr) {
 			es, ns, err := sc.star(cr)
 			if err != nil {
@@ -519,7 +535,7 @@ func (b *binder) grouped(sel *pg.SelectStmt, in *rel, sc *scope) (*rel, error) {
 				node = sel.TargetList[n-1].GetResTarget().Val
 			}
 		}
-		if containsAgg(node) {
+		if containsAgg(node, b.fns) {
 			return nil, errAt(location(g), "group by columns, not aggregates", "aggregate functions are not allowed in GROUP BY")
 		}
 		e, err := sc.bind(node)
@@ -528,7 +544,7 @@ func (b *binder) grouped(sel *pg.SelectStmt, in *rel, sc *scope) (*rel, error) {
 			if cr := node.GetColumnRef(); cr != nil {
 				if names := fieldNames(cr); len(names) == 1 {
 					for _, t := range sel.TargetList {
-						if rt := t.GetResTarget(); rt.Name == names[0] && !containsAgg(rt.Val) {
+						if rt := t.GetResTarget(); rt.Name == names[0] && !containsAgg(rt.Val, b.fns) {
 							e, err = sc.bind(rt.Val)
 							break
 						}
@@ -615,6 +631,9 @@ func (b *binder) grouped(sel *pg.SelectStmt, in *rel, sc *scope) (*rel, error) {
 		if aggs[i].Arg >= 0 {
 			aggs[i].Arg += len(ag.keys)
 		}
+		for j := range aggs[i].UDFArgs {
+			aggs[i].UDFArgs[j] += len(ag.keys)
+		}
 	}
 	aggCols := make([]core.Column, 0, len(keys)+len(aggs))
 	for i, k := range ag.keys {
@@ -685,6 +704,11 @@ func conjuncts(n *pg.Node) []*pg.Node {
 // the event time and the aggregates' arguments, then SessionAgg.
 func (b *binder) buildSession(in *rel, ag *aggScope, other []engine.Expr, post []engine.Expr, names []string, having engine.Expr, keyOut []int) (*rel, error) {
 	ss := in.sess
+	for _, a := range ag.aggs {
+		if a.Kind == engine.AggUDF {
+			return nil, unsupported(-1, "user-defined aggregates over SESSION windows")
+		}
+	}
 	pre := append(append([]engine.Expr(nil), other...), &engine.ColRef{Index: ss.ts, Name: "ts", T: core.Timestamp})
 	pre = append(pre, ag.args...)
 	preRel := projectRel(in, pre, exprNames(pre))

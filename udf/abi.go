@@ -194,7 +194,6 @@ func (r reader) bytes(ptr, n uint32) ([]byte, bool) {
 	return r.inst.mem.Read(ptr, n)
 }
 
-func (r reader) u32(ptr uint32) (uint32, bool) { return r.inst.mem.ReadUint32Le(ptr) }
 
 // colDesc is a column descriptor as the guest wrote it.
 type colDesc struct {

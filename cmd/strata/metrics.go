@@ -7,11 +7,12 @@ import (
 	"strings"
 
 	"github.com/stratadb/strata/engine"
+	"github.com/stratadb/strata/udf"
 )
 
 // metricsHandler serves the engine's counters in the Prometheus text
 // exposition format (version 0.0.4), no client library needed.
-func metricsHandler(snap func() engine.Metrics) http.HandlerFunc {
+func metricsHandler(snap func() engine.Metrics, udfStats func() map[string]udf.Stats) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		m := snap()
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -47,6 +48,27 @@ func metricsHandler(snap func() engine.Metrics) http.HandlerFunc {
 		metric("strata_view_changes_total", "counter", "Changelog rows emitted per view.")
 		for _, s := range sortedKeys(m.Views) {
 			fmt.Fprintf(&b, "strata_view_changes_total{view=%q} %d\n", s, m.Views[s])
+		}
+		us := udfStats()
+		metric("strata_udf_calls_total", "counter", "Batch calls per UDF (module.function).")
+		for _, f := range sortedKeys(us) {
+			fmt.Fprintf(&b, "strata_udf_calls_total{udf=%q} %d\n", f, us[f].Calls)
+		}
+		metric("strata_udf_rows_total", "counter", "Input rows per UDF.")
+		for _, f := range sortedKeys(us) {
+			fmt.Fprintf(&b, "strata_udf_rows_total{udf=%q} %d\n", f, us[f].Rows)
+		}
+		metric("strata_udf_row_errors_total", "counter", "Rows a UDF reported an error for.")
+		for _, f := range sortedKeys(us) {
+			fmt.Fprintf(&b, "strata_udf_row_errors_total{udf=%q} %d\n", f, us[f].RowErrors)
+		}
+		metric("strata_udf_failures_total", "counter", "UDF calls that failed as a whole (trap, deadline, bad result).")
+		for _, f := range sortedKeys(us) {
+			fmt.Fprintf(&b, "strata_udf_failures_total{udf=%q} %d\n", f, us[f].Failures)
+		}
+		metric("strata_udf_seconds_total", "counter", "Time spent in UDF calls, copies included.")
+		for _, f := range sortedKeys(us) {
+			fmt.Fprintf(&b, "strata_udf_seconds_total{udf=%q} %g\n", f, us[f].Time.Seconds())
 		}
 		_, _ = w.Write([]byte(b.String()))
 	}

@@ -38,7 +38,7 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("GET /v1/views/{view}/changes", s.changes)
 	mux.HandleFunc("GET /v1/udfs", s.udfs)
 	if s.metrics != nil {
-		mux.HandleFunc("GET /metrics", metricsHandler(s.metrics))
+		mux.HandleFunc("GET /metrics", metricsHandler(s.metrics, s.d.udfs.stats))
 	}
 	return mux
 }

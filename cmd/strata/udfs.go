@@ -75,8 +75,9 @@ func readUDFs(cfg *config.Deployment) (*udfSet, config.Problems) {
 			}
 			ref := udfRef{module: u.Name, fn: fs.Name}
 			s.owner[ref.qualified()] = ref
+			lazy := &lazyScalar{set: s, ref: ref}
 			f := &plans.Function{Name: ref.qualified(), Kind: plans.FunctionKind(fs.Kind), Deterministic: fs.Deterministic,
-				Policy: core.ErrorPolicy(u.OnError), Scalar: &lazyScalar{set: s, ref: ref}}
+				Policy: core.ErrorPolicy(u.OnError), Scalar: lazy, Table: lazy, Aggregate: lazy}
 			for _, a := range fs.Args {
 				t, _ := udf.ParseType(a)
 				f.Args = append(f.Args, t)
@@ -386,9 +387,9 @@ func (s *udfSet) stats() map[string]udf.Stats {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, h := range s.hosts {
+	for module, h := range s.hosts {
 		for _, f := range h.Functions() {
-			out[f.Name] = f.Stats()
+			out[module+"."+f.Name] = f.Stats()
 		}
 	}
 	return out
@@ -409,10 +410,42 @@ type lazyScalar struct {
 
 func (l *lazyScalar) FunctionName() string { return l.ref.fn }
 
-func (l *lazyScalar) CallBatch(ctx context.Context, mem memory.Allocator, args []arrow.Array) (arrow.Array, []core.RowError, error) {
+func (l *lazyScalar) host() (*udf.Host, error) {
 	h, ok := l.set.host(l.ref.module)
 	if !ok {
-		return nil, nil, fmt.Errorf("udf %s: module %s is not loaded", l.ref.fn, l.ref.module)
+		return nil, fmt.Errorf("udf %s: module %s is not loaded", l.ref.fn, l.ref.module)
+	}
+	return h, nil
+}
+
+func (l *lazyScalar) CallBatch(ctx context.Context, mem memory.Allocator, args []arrow.Array) (arrow.Array, []core.RowError, error) {
+	h, err := l.host()
+	if err != nil {
+		return nil, nil, err
 	}
 	return h.Scalar(l.ref.fn).CallBatch(ctx, mem, args)
+}
+
+func (l *lazyScalar) CallTable(ctx context.Context, mem memory.Allocator, args []arrow.Array) (arrow.Array, []int32, []core.RowError, error) {
+	h, err := l.host()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return h.Table(l.ref.fn).CallTable(ctx, mem, args)
+}
+
+func (l *lazyScalar) Fold(ctx context.Context, mem memory.Allocator, states arrow.Array, groups []int32, args []arrow.Array, retract bool) (arrow.Array, []core.RowError, error) {
+	h, err := l.host()
+	if err != nil {
+		return nil, nil, err
+	}
+	return h.Aggregate(l.ref.fn).Fold(ctx, mem, states, groups, args, retract)
+}
+
+func (l *lazyScalar) Finish(ctx context.Context, mem memory.Allocator, states arrow.Array) (arrow.Array, []core.RowError, error) {
+	h, err := l.host()
+	if err != nil {
+		return nil, nil, err
+	}
+	return h.Aggregate(l.ref.fn).Finish(ctx, mem, states)
 }

@@ -58,3 +58,27 @@ type FunctionDef struct {
 type FunctionRegistry interface {
 	RegisterFunction(ctx context.Context, def FunctionDef) error
 }
+
+// TableFunction is a user-defined table function: each input row yields
+// zero or more output rows. Called once per batch.
+type TableFunction interface {
+	FunctionName() string
+	// CallTable returns the output values (caller releases) and, per
+	// output row, the input row it came from (non-decreasing). An input
+	// row listed in rowErrs produced no rows.
+	CallTable(ctx context.Context, mem memory.Allocator, args []arrow.Array) (out arrow.Array, parents []int32, rowErrs []RowError, err error)
+}
+
+// AggregateFunction is a user-defined aggregate over a changelog: rows are
+// folded into opaque per-group states (bytea; NULL is the initial state)
+// and folded out again when retracted.
+type AggregateFunction interface {
+	FunctionName() string
+	// Fold accumulates (retract false) or retracts row i of args into
+	// states[groups[i]] and returns the new states (caller releases). A
+	// row listed in rowErrs was left out of its group's state.
+	Fold(ctx context.Context, mem memory.Allocator, states arrow.Array, groups []int32, args []arrow.Array, retract bool) (newStates arrow.Array, rowErrs []RowError, err error)
+	// Finish turns states into the aggregate's values (caller releases).
+	// A group listed in rowErrs has a NULL value.
+	Finish(ctx context.Context, mem memory.Allocator, states arrow.Array) (out arrow.Array, rowErrs []RowError, err error)
+}
