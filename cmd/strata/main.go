@@ -22,6 +22,7 @@ usage:
   strata explain  -c FILE VIEW                show a view's operator tree
   strata subscribe -c FILE VIEW [--from-epoch N]  print a view's changes as they commit
   strata udf new|build|test|inspect|deploy ..  author, check and ship WebAssembly UDFs
+  strata bench nexmark [--queries q0,q5,..] [--events N] [--rate R] [--format table|json] [--out DIR]
   strata version
 `
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdSubscribe(ctx, args[1:], stdout, stderr)
 	case "udf":
 		err = cmdUDF(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = cmdBench(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "strata", version)
 	case "help", "-h", "--help":
