@@ -5,5 +5,6 @@
 //
 // BenchmarkIngest runs a generated stream through a GROUP BY view into
 // Pebble and DuckDB, committing an epoch per 64k rows, and reports rows/s.
-// Nexmark (q0-q22) and the peers' runs arrive with the performance issue.
+// benchmarks/nexmark holds the Nexmark queries q0-q22 that `strata bench
+// nexmark` runs and checks against DuckDB; the peers' runs are to come.
 package benchmarks
