@@ -194,7 +194,6 @@ func (r reader) bytes(ptr, n uint32) ([]byte, bool) {
 	return r.inst.mem.Read(ptr, n)
 }
 
-
 // colDesc is a column descriptor as the guest wrote it.
 type colDesc struct {
 	code, n, nulls, validity, offsets, values, valuesLen uint32

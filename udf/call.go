@@ -245,17 +245,15 @@ func (f *Function) run(ctx context.Context, inst *instance, export string, fr fr
 	}
 
 	// Call once for the whole batch.
-	callCtx, cancel := ctx, context.CancelFunc(nil)
-	if f.Module.host.cfg.interrupt {
-		callCtx, cancel = context.WithTimeout(ctx, f.Module.host.cfg.deadline)
+	wd := f.Module.host.wd
+	if wd != nil {
+		wd.begin(inst)
 	}
 	inst.stack[0] = uint64(inst.arena)
-	err := inst.fns[export].CallWithStack(callCtx, inst.stack[:])
-	if cancel != nil {
-		cancel()
-	}
+	err := inst.fns[export].CallWithStack(ctx, inst.stack[:])
+	fired := wd != nil && wd.end(inst)
 	if err != nil {
-		return result{}, f.callFailed(ctx, callCtx, inst, err)
+		return result{}, f.callFailed(ctx, fired, inst, err)
 	}
 	rp := uint32(inst.stack[0])
 	if rp == 0 {
@@ -272,12 +270,12 @@ func (f *Function) run(ctx context.Context, inst *instance, export string, fr fr
 	return res, nil
 }
 
-func (f *Function) callFailed(ctx, callCtx context.Context, inst *instance, err error) error {
+func (f *Function) callFailed(ctx context.Context, fired bool, inst *instance, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("udf: %s (%s): %w", f.Name, f.Module.Path, ctx.Err())
 	}
 	var ee *sys.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() == sys.ExitCodeDeadlineExceeded || errors.Is(callCtx.Err(), context.DeadlineExceeded) {
+	if fired || errors.As(err, &ee) && ee.ExitCode() == sys.ExitCodeDeadlineExceeded {
 		return f.fail(ErrDeadline, -1, fmt.Sprintf("stopped after %s", f.Module.host.cfg.deadline), nil)
 	}
 	detail := err.Error()

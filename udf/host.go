@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -116,6 +117,7 @@ type Host struct {
 	funcs   map[string]*Function
 	modules []*Module
 	closed  bool
+	wd      *watchdog // nil when interrupt checks are off
 }
 
 // New creates a host. Close releases it.
@@ -129,7 +131,7 @@ func New(ctx context.Context, opts ...Option) (*Host, error) {
 	}
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(uint32(cfg.memoryLimit >> 16)).
-		WithCloseOnContextDone(cfg.interrupt).
+		WithCloseOnContextDone(false). // deadlines: instrumented loops and a watchdog (watchdog.go)
 		WithCustomSections(false).
 		WithDebugInfoEnabled(false)
 	h := &Host{cfg: cfg, funcs: map[string]*Function{}}
@@ -142,6 +144,9 @@ func New(ctx context.Context, opts ...Option) (*Host, error) {
 		rc = rc.WithCompilationCache(c)
 	}
 	h.rt = wazero.NewRuntimeWithConfig(ctx, rc)
+	if cfg.interrupt {
+		h.wd = newWatchdog(cfg.deadline)
+	}
 	return h, nil
 }
 
@@ -160,6 +165,9 @@ func (h *Host) Close(ctx context.Context) error {
 		m.closeInstances(ctx)
 	}
 	err := h.rt.Close(ctx)
+	if h.wd != nil {
+		h.wd.close()
+	}
 	if h.cache != nil {
 		err = errors.Join(err, h.cache.Close(ctx))
 	}
@@ -217,6 +225,11 @@ func (h *Host) Load(ctx context.Context, name, path string, wasm []byte, opts ..
 	man, err := ReadManifest(wasm)
 	if err != nil {
 		return nil, fail(err)
+	}
+	if h.wd != nil {
+		if wasm, _, err = instrumentInterrupts(wasm); err != nil {
+			return nil, fail(fmt.Errorf("cannot add interrupt checks to its loops (needed to enforce the deadline): %w", err))
+		}
 	}
 	cm, err := h.rt.CompileModule(ctx, wasm)
 	if err != nil {
@@ -414,6 +427,15 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 			return nil, fmt.Errorf("_initialize failed: %w%s", err, stderr.suffix())
 		}
 	}
+	if wd := m.host.wd; wd != nil {
+		g, ok := mod.ExportedGlobal(interruptExport).(api.MutableGlobal)
+		if !ok {
+			_ = mod.Close(ctx)
+			return nil, fmt.Errorf("the instrumented module does not export the mutable global %s", interruptExport)
+		}
+		inst.intr = g
+		wd.add(inst)
+	}
 	inst.alloc = mod.ExportedFunction("strata_alloc")
 	inst.free = mod.ExportedFunction("strata_free")
 	for _, f := range m.Manifest.Functions {
@@ -450,11 +472,18 @@ func (m *Module) put(ctx context.Context, inst *instance) {
 		return
 	}
 	m.mu.Unlock()
-	_ = inst.mod.Close(ctx)
+	m.closeInstance(ctx, inst)
 }
 
 // discard drops an instance that failed: its memory may be corrupt.
-func (m *Module) discard(ctx context.Context, inst *instance) { _ = inst.mod.Close(ctx) }
+func (m *Module) discard(ctx context.Context, inst *instance) { m.closeInstance(ctx, inst) }
+
+func (m *Module) closeInstance(ctx context.Context, inst *instance) {
+	if m.host.wd != nil {
+		m.host.wd.remove(inst)
+	}
+	_ = inst.mod.Close(ctx)
+}
 
 func (m *Module) closeInstances(ctx context.Context) {
 	m.mu.Lock()
@@ -462,7 +491,7 @@ func (m *Module) closeInstances(ctx context.Context) {
 	m.idle, m.closed = nil, true
 	m.mu.Unlock()
 	for _, inst := range idle {
-		_ = inst.mod.Close(ctx)
+		m.closeInstance(ctx, inst)
 	}
 	_ = m.compiled.Close(ctx)
 }
@@ -484,6 +513,9 @@ type instance struct {
 	arena       uint32 // host-owned input region in guest memory
 	arenaCap    uint32
 	stack       [2]uint64
+	intr        api.MutableGlobal // the interrupt global (watchdog.go)
+	started     atomic.Int64      // when the running call began (watchdog.now); 0 when idle
+	fired       bool              // the watchdog interrupted the running call; guarded by the watchdog's mu
 }
 
 // tailBuffer keeps the last max bytes written to it (a guest's stderr).
