@@ -3,6 +3,8 @@ package udf
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -263,5 +265,115 @@ func TestAggregateRowErrors(t *testing.T) {
 			t.Errorf("bad row %d: sum %d, want %d", bad, got, want)
 		}
 		out.Release()
+	}
+}
+
+// TestTypesRoundTrip sends every ABI type through an identity function:
+// random values with NULLs, batches of 0, 1, 7 and 5000 rows, and slices
+// starting at odd offsets (bitmaps not byte-aligned, offsets not at 0).
+func TestTypesRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	h, err := New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(ctx)
+	if _, err := h.LoadFile(ctx, "types", testModule(t, "types")); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		fn  string
+		typ arrow.DataType
+		gen func(b array.Builder)
+	}{
+		{"id_boolean", arrow.FixedWidthTypes.Boolean, func(b array.Builder) { b.(*array.BooleanBuilder).Append(rng.IntN(2) == 1) }},
+		{"id_integer", arrow.PrimitiveTypes.Int32, func(b array.Builder) { b.(*array.Int32Builder).Append(rng.Int32() - 1<<30) }},
+		{"id_bigint", arrow.PrimitiveTypes.Int64, func(b array.Builder) { b.(*array.Int64Builder).Append(rng.Int64() - 1<<62) }},
+		{"id_double", arrow.PrimitiveTypes.Float64, func(b array.Builder) { b.(*array.Float64Builder).Append(rng.NormFloat64() * 1e6) }},
+		{"id_varchar", arrow.BinaryTypes.String, func(b array.Builder) {
+			b.(*array.StringBuilder).Append(strings.Repeat("é", rng.IntN(5)) + fmt.Sprint(rng.IntN(1000)))
+		}},
+		{"id_bytea", arrow.BinaryTypes.Binary, func(b array.Builder) {
+			v := make([]byte, rng.IntN(9))
+			for i := range v {
+				v[i] = byte(rng.IntN(256))
+			}
+			b.(*array.BinaryBuilder).Append(v)
+		}},
+		{"id_timestamp", &arrow.TimestampType{Unit: arrow.Microsecond}, func(b array.Builder) {
+			b.(*array.TimestampBuilder).Append(arrow.Timestamp(rng.Int64N(4e15)))
+		}},
+	} {
+		for _, n := range []int{0, 1, 7, 5000} {
+			for _, off := range []int{0, 3} {
+				t.Run(fmt.Sprintf("%s/rows=%d/offset=%d", tc.fn, n, off), func(t *testing.T) {
+					b := array.NewBuilder(mem, tc.typ)
+					for i := 0; i < n+off; i++ {
+						if rng.IntN(5) == 0 {
+							b.AppendNull()
+						} else {
+							tc.gen(b)
+						}
+					}
+					whole := b.NewArray()
+					b.Release()
+					in := array.NewSlice(whole, int64(min(off, whole.Len())), int64(whole.Len()))
+					whole.Release()
+					defer in.Release()
+					out, err := h.Call(ctx, tc.fn, []arrow.Array{in}, mem)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer out.Release()
+					if !array.Equal(in, out) {
+						t.Errorf("%s changed its input:\n in %v\nout %v", tc.fn, in, out)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestLateNulls: a NULL after many valid rows of a varchar result (the
+// validity bitmap grows lazily in the SDKs) in every language.
+func TestLateNulls(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, lang := range Langs {
+		t.Run(lang, func(t *testing.T) {
+			h, err := New(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close(ctx)
+			if _, err := h.LoadFile(ctx, "demo", buildDemo(t, lang)); err != nil {
+				t.Fatal(err)
+			}
+			b := array.NewStringBuilder(mem)
+			for i := 0; i < 100; i++ {
+				if i == 50 || i == 99 {
+					b.AppendNull()
+				} else {
+					b.Append("ab")
+				}
+			}
+			in := b.NewArray()
+			b.Release()
+			defer in.Release()
+			out, err := h.Call(ctx, "shout", []arrow.Array{in}, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer out.Release()
+			for i := 0; i < 100; i++ {
+				if want := i == 50 || i == 99; out.IsNull(i) != want {
+					t.Fatalf("row %d: null %v, want %v", i, out.IsNull(i), want)
+				}
+			}
+		})
 	}
 }

@@ -266,7 +266,7 @@ func (r *Result) AppendString(s string) {
 func (r *Result) AppendNull() {
 	i := len(r.offsets) - 1
 	r.offsets = append(r.offsets, int32(len(r.data)))
-	if len(r.validity) <= i/8 {
+	for len(r.validity) <= i/8 {
 		r.validity = append(r.validity, 0xff)
 	}
 	r.SetNull(i)
