@@ -54,7 +54,7 @@ test-race:
 	$(GO) test $(GOFLAGS_) -race -count=1 ./engine/... ./connect/... ./backends/...
 
 bench:
-	$(GO) test $(GOFLAGS_) -run '^$$' -bench . -benchmem -count 3 ./engine/... ./connect/... ./backends/... ./plans/...
+	$(GO) test $(GOFLAGS_) -run '^$$' -bench . -benchmem -count 3 ./engine/... ./connect/... ./backends/... ./plans/... ./udf/...
 
 lint:
 	$(GO) vet $(GOFLAGS_) ./...
@@ -63,6 +63,8 @@ lint:
 fuzz:
 	$(GO) test ./plans -run '^$$' -fuzz FuzzPlan -fuzztime 60s
 	$(GO) test ./connect/format -run '^$$' -fuzz FuzzJSONDecode -fuzztime 60s
+	$(GO) test ./udf -run '^$$' -fuzz FuzzInstrument -fuzztime 60s
+	$(GO) test ./udf -run '^$$' -fuzz FuzzManifest -fuzztime 60s
 
 rewrite:
 	$(GO) test $(GOFLAGS_) ./plans/... ./internal/config/... ./backends/... -rewrite
