@@ -48,6 +48,12 @@ type Source struct {
 	// produces typed rows itself (datagen).
 	Formats []string
 	Open    func(ctx context.Context, cfg SourceConfig) (core.Source, error)
+	// Schema, when set, says the connector's columns follow from its
+	// options (a generator with fixed tables, such as nexmark), so a
+	// deployment need not declare them. It returns nil columns when the
+	// options do not tell yet (a required option is missing) and an error
+	// for options that cannot have columns.
+	Schema func(options map[string]any) ([]core.Column, error)
 }
 
 var registry = struct {
@@ -84,6 +90,18 @@ func SourceNames() []string {
 	}
 	sort.Strings(ns)
 	return ns
+}
+
+// SourceSchema returns the columns the named connector produces with these
+// options when it has a fixed schema; ok is false for a connector without
+// one (its columns are declared) and for an unknown connector.
+func SourceSchema(connector string, options map[string]any) (cols []core.Column, ok bool, err error) {
+	c, found := LookupSource(connector)
+	if !found || c.Schema == nil {
+		return nil, false, nil
+	}
+	cols, err = c.Schema(options)
+	return cols, true, err
 }
 
 // OpenSource opens a source with the named connector.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +120,48 @@ func TestBenchFlags(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("strata %s: exit %d, stderr %q, want it to say %q", strings.Join(tc.args, " "), code, errOut, tc.want)
 		}
+	}
+}
+
+// TestNexmarkWithoutSchema: a nexmark source needs no schema: the
+// connector's table gives the columns the views are planned against (and
+// event_time is checked against them), and the source generates them all.
+func TestNexmarkWithoutSchema(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "strata.yaml")
+	writeFile(t, cfg, `
+data_dir: ./state
+sources:
+  - name: auction
+    connector: nexmark
+    options: {table: auction, events: 5000, seed: 3}
+    event_time: {column: date_time, watermark_delay: 1s}
+  - name: bid
+    connector: nexmark
+    options: {table: bid, events: 5000, seed: 3}
+    event_time: {column: date_time}
+views:
+  - name: per_category
+    sql: |
+      SELECT a.category, count(*) AS bids, max(length(b.extra)) > 0 AS padded
+      FROM bid b JOIN auction a ON b.auction = a.id
+      GROUP BY a.category
+`)
+	if out := mustStrata(t, "validate", "-c", cfg); !strings.Contains(out, "ok (2 sources, 1 views)") {
+		t.Fatalf("validate: %s", out)
+	}
+	mustStrata(t, "run", "-c", cfg, "--until-idle")
+	got := mustStrata(t, "query", "-c", cfg, "--format", "csv", "SELECT sum(bids) > 0, bool_and(padded) FROM per_category")
+	if got != "(sum(bids) > 0),bool_and(padded)\ntrue,true\n" {
+		t.Errorf("per_category: %q", got)
+	}
+
+	writeFile(t, cfg, `
+sources:
+  - {name: bid, connector: nexmark, options: {table: bids!}, event_time: {column: date_time}}
+`)
+	code, out, _ := strata(t, "validate", "-c", cfg)
+	if code == 0 || !strings.Contains(out, `option table must be person, auction or bid, got "bids!"`) || strings.Contains(out, "needs a schema") {
+		t.Errorf("a bad table: exit %d\n%s", code, out)
 	}
 }

@@ -51,7 +51,7 @@ func connectorSpecs(kind, name string) ([]config.OptionSpec, bool) {
 // returned at once as config.Problems, each with file:line:col.
 func load(path string) (*deployment, error) {
 	cfg, err := config.Load(path, config.WithConnectors(connectorSpecs), config.WithStorages(backends.Names()),
-		config.WithConnectorNames("source", connect.SourceNames()))
+		config.WithConnectorNames("source", connect.SourceNames()), config.WithSchemas(connect.SourceSchema))
 	var problems config.Problems
 	if err != nil && !errors.As(err, &problems) {
 		return nil, err

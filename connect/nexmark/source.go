@@ -53,7 +53,22 @@ func init() {
 		Open: func(ctx context.Context, cfg connect.SourceConfig) (core.Source, error) {
 			return Open(ctx, cfg)
 		},
+		Schema: schemaOf,
 	})
+}
+
+// schemaOf returns the columns of the table the options name: what a
+// source without declared columns produces.
+func schemaOf(options map[string]any) ([]core.Column, error) {
+	name, _ := options["table"].(string)
+	if name == "" {
+		return nil, nil // reported as a missing required option
+	}
+	t, err := ParseTable(name)
+	if err != nil {
+		return nil, fmt.Errorf("nexmark: option table must be person, auction or bid, got %q", name)
+	}
+	return Columns(t), nil
 }
 
 // Source generates one table of the Nexmark stream. It implements

@@ -406,3 +406,23 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("bad table through the registry: %v", err)
 	}
 }
+
+// TestRegisteredSchema: the connector reports each table's columns from its
+// options, so a deployment need not declare them.
+func TestRegisteredSchema(t *testing.T) {
+	for _, tab := range Tables {
+		cols, ok, err := connect.SourceSchema(Name, map[string]any{"table": tab.String(), "events": 10})
+		if err != nil || !ok || !slices.Equal(cols, Columns(tab)) {
+			t.Errorf("%s: SourceSchema = %v, %v, %v; want its columns", tab, cols, ok, err)
+		}
+	}
+	if cols, ok, err := connect.SourceSchema(Name, map[string]any{}); cols != nil || !ok || err != nil {
+		t.Errorf("no table: SourceSchema = %v, %v, %v; want nothing yet (config reports the missing option)", cols, ok, err)
+	}
+	if _, _, err := connect.SourceSchema(Name, map[string]any{"table": "bids!"}); err == nil || !strings.Contains(err.Error(), `got "bids!"`) {
+		t.Errorf("bad table: err = %v", err)
+	}
+	if _, ok, _ := connect.SourceSchema("no-such-connector", nil); ok {
+		t.Error("an unknown connector has no fixed schema")
+	}
+}

@@ -270,10 +270,29 @@ func (b *builder) source(o *object) {
 		s.Schema = append(s.Schema, core.Column{Name: name, Type: typ})
 		s.ColumnPos = append(s.ColumnPos, c.pos)
 	}
-	if o.get("schema") == nil || len(o.get("schema").list) == 0 {
-		if s.Format == "json" || s.Format == "csv" {
-			b.add(s.SchemaPos, "declare the columns: schema: [{name: id, type: bigint}, ...]", "%s: the %s format needs a schema", label, s.Format)
+	declared := o.get("schema") != nil && len(o.get("schema").list) > 0
+	if !declared && b.o.schemas != nil && s.Connector != "" {
+		// A connector with fixed tables gives the columns itself.
+		fixed, ok, err := b.o.schemas(s.Connector, s.Options)
+		declared = ok
+		switch {
+		case err != nil:
+			at := o.at("options")
+			if o.get("options") == nil {
+				at = s.Pos
+			}
+			b.add(at, "or declare the columns: schema: [{name: id, type: bigint}, ...]", "%s: %v", label, err)
+		case ok:
+			for _, c := range fixed {
+				cols[c.Name] = s.Pos
+				colNames = append(colNames, c.Name)
+				s.Schema = append(s.Schema, c)
+				s.ColumnPos = append(s.ColumnPos, s.Pos)
+			}
 		}
+	}
+	if !declared && (s.Format == "json" || s.Format == "csv") {
+		b.add(s.SchemaPos, "declare the columns: schema: [{name: id, type: bigint}, ...]", "%s: the %s format needs a schema", label, s.Format)
 	}
 
 	if et := o.obj("event_time"); et != nil {

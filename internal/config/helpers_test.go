@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stratadb/strata/engine/core"
 )
 
 // fakeConnectors is a connector registry for tests.
@@ -27,6 +29,9 @@ var fakeConnectors = map[string]map[string][]OptionSpec{
 			{Name: "cardinality", Kind: "int"},
 			{Name: "fields", Kind: "map"},
 		},
+		"nexmark": { // its columns follow from its table: see fakeSchemas
+			{Name: "table", Kind: "string", Required: true},
+		},
 	},
 	"sink": {
 		"kafka": {
@@ -42,6 +47,24 @@ var fakeConnectors = map[string]map[string][]OptionSpec{
 func fakeLookup(kind, name string) ([]OptionSpec, bool) {
 	s, ok := fakeConnectors[kind][name]
 	return s, ok
+}
+
+// fakeSchemas gives the fake nexmark connector fixed tables, like the real
+// one: person (id, name, date_time) and bid (auction, price, date_time).
+func fakeSchemas(connector string, options map[string]any) ([]core.Column, bool, error) {
+	if connector != "nexmark" {
+		return nil, false, nil
+	}
+	ts := core.Column{Name: "date_time", Type: core.Timestamp}
+	switch options["table"] {
+	case nil:
+		return nil, true, nil
+	case "person":
+		return []core.Column{{Name: "id", Type: core.Bigint}, {Name: "name", Type: core.Varchar}, ts}, true, nil
+	case "bid":
+		return []core.Column{{Name: "auction", Type: core.Bigint}, {Name: "price", Type: core.Bigint}, ts}, true, nil
+	}
+	return nil, true, fmt.Errorf("nexmark: option table must be person or bid, got %q", options["table"])
 }
 
 func fakeNames(kind string) []string {
@@ -60,6 +83,7 @@ func testOptions() []Option {
 		WithConnectors(fakeLookup),
 		WithConnectorNames("source", fakeNames("source")),
 		WithConnectorNames("sink", fakeNames("sink")),
+		WithSchemas(fakeSchemas),
 		WithEnv(fakeEnv(map[string]string{"BROKERS": "10.0.0.1:9092", "TOPIC": "bids"})),
 	}
 }

@@ -1,6 +1,10 @@
 package config
 
-import "os"
+import (
+	"os"
+
+	"github.com/stratadb/strata/engine/core"
+)
 
 // Option configures Load and Parse.
 type Option interface{ apply(*options) }
@@ -23,6 +27,7 @@ type options struct {
 	storages       []string
 	formats        []string
 	env            func(string) (string, bool)
+	schemas        SchemaFunc
 }
 
 func defaultOptions() options {
@@ -57,6 +62,19 @@ func WithConnectorNames(kind string, names []string) Option {
 		}
 		o.connectorNames[kind] = names
 	})
+}
+
+// SchemaFunc reports the columns a connector produces with the given
+// options when it has a fixed schema (a generator such as nexmark): ok is
+// false for a connector whose columns are declared; cols is nil while the
+// options do not tell yet; err says why the options can have no columns.
+type SchemaFunc func(connector string, options map[string]any) (cols []core.Column, ok bool, err error)
+
+// WithSchemas lets a source that declares no schema take its connector's
+// fixed columns from fn; such a source does not need a schema for its
+// format. A declared schema always wins.
+func WithSchemas(fn SchemaFunc) Option {
+	return optionFunc(func(o *options) { o.schemas = fn })
 }
 
 // WithStorages sets the backends a view may name in storage (default

@@ -196,7 +196,7 @@ var spec = &field{kind: kindObject, singular: "deployment", fields: []*field{
 			{name: "format", kind: kindString, def: defaultFormat, since: since01, example: "json",
 				doc: "Record format (json, csv, avro, parquet). Connectors that generate typed rows ignore it."},
 			{name: "schema", kind: kindList, since: since01, example: "[{name: auction, type: bigint}, {name: date_time, type: timestamp}]",
-				doc: "Columns of the source, in order. Required for the json and csv formats.",
+				doc: "Columns of the source, in order. Required for the json and csv formats, except from a connector whose columns follow from its options (nexmark), which gives them when none are declared.",
 				elem: &field{kind: kindObject, singular: "column", fields: []*field{
 					req(str("name", "Column name, folded to lower case.", "auction")),
 					req(str("type", "SQL type: boolean, integer, bigint, double, varchar, bytea, date, timestamp (and the usual aliases).", "bigint")),
