@@ -163,8 +163,22 @@ func (a *aggScope) bind(n *pg.Node) (engine.Expr, error) {
 
 func (a *aggScope) aggregate(fc *pg.FuncCall) (engine.Expr, error) {
 	name := funcName(fc)
+	// agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END): every
+	// aggregate here skips NULLs, and count(*) FILTER counts the rows
+	// where c holds.
+	var filter engine.Expr
 	if fc.AggFilter != nil {
-		return nil, unsupported(fc.Location, "FILTER (WHERE ..) on an aggregate")
+		if containsAgg(fc.AggFilter, a.in.fns) {
+			return nil, errAt(location(fc.AggFilter), "", "aggregate functions are not allowed in FILTER")
+		}
+		c, err := a.in.bind(fc.AggFilter)
+		if err != nil {
+			return nil, err
+		}
+		if c.Type().Name != core.Boolean.Name {
+			return nil, errAt(location(fc.AggFilter), "write a condition, e.g. price > 10", "argument of FILTER must be boolean, not %s", c.Type().Name)
+		}
+		filter = c
 	}
 	if fc.Over != nil {
 		return nil, unsupported(fc.Location, "window functions (OVER)")
@@ -173,10 +187,17 @@ func (a *aggScope) aggregate(fc *pg.FuncCall) (engine.Expr, error) {
 		return nil, unsupported(fc.Location, "ORDER BY inside an aggregate")
 	}
 	if f, ok := a.in.fns[name]; ok && f.Kind == AggregateFunction {
+		if filter != nil {
+			return nil, unsupported(fc.Location, "FILTER (WHERE ..) on a user-defined aggregate")
+		}
 		return a.udfAggregate(fc, f)
 	}
 	spec := engine.AggSpec{Kind: engine.AggKind(name), Arg: -1, T: core.Bigint}
-	if name == "count" && fc.AggStar {
+	if name == "count" && fc.AggStar && filter != nil {
+		spec.Kind = engine.AggCount
+		spec.Arg = len(a.args)
+		a.args = append(a.args, &engine.Case{Whens: []engine.When{{Cond: filter, Then: &engine.Const{Value: int64(1), T: core.Bigint}}}, T: core.Bigint})
+	} else if name == "count" && fc.AggStar {
 		spec.Kind = engine.AggCountStar
 	} else {
 		switch name {
@@ -215,6 +236,9 @@ func (a *aggScope) aggregate(fc *pg.FuncCall) (engine.Expr, error) {
 				return nil, errAt(fc.Location, "", "function %s(%s) does not exist", name, at.Name)
 			}
 			spec.T = at
+		}
+		if filter != nil {
+			arg = &engine.Case{Whens: []engine.When{{Cond: filter, Then: arg}}, T: arg.Type()}
 		}
 		spec.Arg = len(a.args)
 		a.args = append(a.args, arg)

@@ -44,7 +44,7 @@ var Supported = map[Construct]bool{
 	Distinct: true, UnionAll: true, Union: true, CTE: true, Subquery: true, ViewOverView: true,
 	Tumble: true, Hop: true, Session: true, EmitOnClose: true, TopN: true, Dedup: true,
 	Scalar: true, TimeFuncs: true,
-	AggFilter: false, StringAgg: false,
+	AggFilter: true, StringAgg: false,
 }
 
 // View is an upstream view a query reads (views over views).
@@ -251,6 +251,8 @@ var Queries = []Query{
 		Oracle: "SELECT id, price, CAST(round_even(price, 0) AS bigint) AS b, CAST(round_even(price, 0) AS integer) AS i FROM events WHERE abs(price) < 1000"},
 	{Name: "agg_filter", Needs: []Construct{AggFilter},
 		SQL: "SELECT user_id, count(*) FILTER (WHERE ok) AS oks, sum(amount) FILTER (WHERE kind = 'buy') AS bought FROM events GROUP BY user_id"},
+	{Name: "agg_filter_more", Needs: []Construct{AggFilter},
+		SQL: "SELECT kind, count(DISTINCT user_id) FILTER (WHERE amount > 10) AS big_users, min(amount) FILTER (WHERE ok) AS lo, avg(price) FILTER (WHERE NOT ok) AS avg_bad FROM events GROUP BY kind"},
 	{Name: "string_agg", Needs: []Construct{StringAgg, Distinct, Subquery},
 		SQL:    "SELECT region, string_agg(name, ',' ORDER BY name) AS names FROM (SELECT DISTINCT region, name FROM users) d GROUP BY region",
 		Oracle: "SELECT region, string_agg(name, ',' ORDER BY name) AS names FROM (SELECT DISTINCT region, name FROM users) d GROUP BY region"},
