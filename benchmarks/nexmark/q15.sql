@@ -1,10 +1,9 @@
 -- q15: Bidding statistics report. Per day: bids, distinct bidders and
 -- distinct auctions, in total and in three price ranks.
 -- Standard: nexmark/nexmark (Flink) q15; RisingWave q15. Its point is many
--- distinct aggregates with FILTER clauses, which the planner does not
--- support yet (a CASE rewrite would run, but would not be q15). The day
+-- distinct aggregates with FILTER clauses (planned as the aggregate over
+-- CASE WHEN, as the engine skips NULLs). The day
 -- is spelled with casts (Strata has no to_char/DATE_FORMAT yet).
--- status: unsupported: FILTER (WHERE ..) on an aggregate is not supported yet
 SELECT
     CAST(CAST(date_time AS date) AS varchar) AS day,
     count(*) AS total_bids,

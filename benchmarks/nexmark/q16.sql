@@ -4,7 +4,6 @@
 -- Standard: nexmark/nexmark (Flink) q16 (minute is DATE_FORMAT(dateTime,
 -- 'HH:mm'), hour 0-23); RisingWave q16. Needs FILTER clauses, like q15.
 -- Day and minute are spelled with casts and lpad (no to_char yet).
--- status: unsupported: FILTER (WHERE ..) on an aggregate is not supported yet
 SELECT
     channel,
     CAST(CAST(date_time AS date) AS varchar) AS day,

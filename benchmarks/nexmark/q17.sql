@@ -2,7 +2,6 @@
 -- in three price ranks, and the minimum, maximum, average and total price.
 -- Standard: nexmark/nexmark (Flink) q17; RisingWave q17. Needs FILTER
 -- clauses, like q15. The day is spelled with casts (no to_char yet).
--- status: unsupported: FILTER (WHERE ..) on an aggregate is not supported yet
 SELECT
     auction,
     CAST(CAST(date_time AS date) AS varchar) AS day,
