@@ -106,7 +106,7 @@ func TestSandbox(t *testing.T) {
 			t.Logf("%s: %v", tc.fn, err)
 			// That it stops is checked here; how soon is a goal measured by
 			// BenchmarkRunawayStop.
-			if tc.kind == ErrDeadline && took > deadline+5*time.Second {
+			if tc.kind == ErrDeadline && (took < deadline || took > deadline+5*time.Second) {
 				t.Errorf("runaway call stopped after %s, deadline %s", took, deadline)
 			}
 			// The host keeps serving: a good batch succeeds (garble and
