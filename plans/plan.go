@@ -14,7 +14,7 @@ import (
 	"github.com/stratadb/strata/engine/core"
 )
 
-var aggregates = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true, "bool_and": true, "bool_or": true, "string_agg": true, "array_agg": true}
+var aggregates = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true, "bool_and": true, "bool_or": true, "every": true, "string_agg": true, "array_agg": true}
 
 func funcName(fc *pg.FuncCall) string {
 	var parts []string

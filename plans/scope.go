@@ -200,8 +200,15 @@ func (a *aggScope) aggregate(fc *pg.FuncCall) (engine.Expr, error) {
 	} else if name == "count" && fc.AggStar {
 		spec.Kind = engine.AggCountStar
 	} else {
+		// bool_and is min over booleans (false < true) and bool_or max,
+		// both kept under retractions like any min and max.
+		boolAgg := name == "bool_and" || name == "bool_or" || name == "every"
 		switch name {
 		case "count", "sum", "avg", "min", "max":
+		case "bool_and", "every":
+			spec.Kind = engine.AggMin
+		case "bool_or":
+			spec.Kind = engine.AggMax
 		default:
 			return nil, unsupported(fc.Location, "aggregate "+name)
 		}
@@ -217,7 +224,15 @@ func (a *aggScope) aggregate(fc *pg.FuncCall) (engine.Expr, error) {
 		}
 		at := arg.Type()
 		numeric := isNumericT(at)
+		if boolAgg && at.Name != core.Boolean.Name {
+			return nil, errAt(fc.Location, name+" takes a boolean", "function %s(%s) does not exist", name, at.Name)
+		}
 		switch {
+		case boolAgg:
+			if fc.AggDistinct {
+				return nil, unsupported(fc.Location, name+"(DISTINCT ..)")
+			}
+			spec.T = core.Boolean
 		case fc.AggDistinct && name == "count":
 			spec.Kind = engine.AggCountDistinct
 		case fc.AggDistinct:

@@ -39,7 +39,7 @@ const (
 // engine support: a query runs iff it plans, and a query whose every need is
 // supported must plan. Flip a construct here when it lands.
 var Supported = map[Construct]bool{
-	Avg: true, MinMax: true, BoolAgg: false, CountDistinct: true, Having: true,
+	Avg: true, MinMax: true, BoolAgg: true, CountDistinct: true, Having: true,
 	Join: true, OuterJoin: true, MultiJoin: true, NonEquiJoin: true, IntervalJoin: true,
 	Distinct: true, UnionAll: true, Union: true, CTE: true, Subquery: true, ViewOverView: true,
 	Tumble: true, Hop: true, Session: true, EmitOnClose: true, TopN: true, Dedup: true,
