@@ -35,16 +35,7 @@ func (g *GroupAgg) foldUDF(ctx context.Context, i int, in arrow.RecordBatch) err
 			neg, gneg = append(neg, int32(r)), append(gneg, li)
 		}
 	}
-	sb := array.NewBinaryBuilder(g.mem, arrow.BinaryTypes.Binary)
-	for _, gr := range touched {
-		if gr.ustate[i] == nil {
-			sb.AppendNull()
-		} else {
-			sb.Append(gr.ustate[i])
-		}
-	}
-	states := sb.NewArray()
-	sb.Release()
+	states := g.udfStates(touched, i)
 	defer func() { states.Release() }()
 	for _, step := range []struct {
 		rows, groups []int32
@@ -133,16 +124,7 @@ func (g *GroupAgg) finishUDFs(ctx context.Context) error {
 		if a.Kind != AggUDF {
 			continue
 		}
-		sb := array.NewBinaryBuilder(g.mem, arrow.BinaryTypes.Binary)
-		for _, gr := range stale {
-			if gr.ustate[i] == nil {
-				sb.AppendNull()
-			} else {
-				sb.Append(gr.ustate[i])
-			}
-		}
-		states := sb.NewArray()
-		sb.Release()
+		states := g.udfStates(stale, i)
 		out, rowErrs, err := a.UDF.Finish(ctx, g.mem, states)
 		states.Release()
 		if err != nil {
@@ -162,4 +144,19 @@ func (g *GroupAgg) finishUDFs(ctx context.Context) error {
 		gr.ustale = false
 	}
 	return nil
+}
+
+// udfStates is the states of user-defined aggregate i of groups, as the
+// function takes them (bytea; NULL for the initial state).
+func (g *GroupAgg) udfStates(groups []*group, i int) arrow.Array {
+	sb := array.NewBinaryBuilder(g.mem, arrow.BinaryTypes.Binary)
+	defer sb.Release()
+	for _, gr := range groups {
+		if gr.ustate[i] == nil {
+			sb.AppendNull()
+		} else {
+			sb.Append(gr.ustate[i])
+		}
+	}
+	return sb.NewArray()
 }

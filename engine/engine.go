@@ -115,7 +115,9 @@ func WithLogger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.l
 // goroutine before each new epoch, when no epoch is running: the place to
 // swap what views call (a new build of a UDF module). It returns a tag for
 // the epoch log (e.g. the module versions), recorded whenever it changes.
-func WithBeforeEpoch(fn func() string) Option { return optionFunc(func(c *config) { c.beforeEpoch = fn }) }
+func WithBeforeEpoch(fn func() string) Option {
+	return optionFunc(func(c *config) { c.beforeEpoch = fn })
+}
 
 // WithOnEpoch registers a function called after every committed epoch.
 func WithOnEpoch(fn func(core.Epoch)) Option { return optionFunc(func(c *config) { c.onEpoch = fn }) }

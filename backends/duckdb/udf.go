@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -149,7 +148,7 @@ func (f *duckFunc) chunk(ctx context.Context, st *duckdb.ChunkIteratorState) err
 		if err != nil {
 			return err
 		}
-		if err := row.SetResult(duckValue(out, r)); err != nil {
+		if err := row.SetResult(core.ValueAt(out, r)); err != nil {
 			return err
 		}
 		r++
@@ -179,29 +178,6 @@ func appendDuck(b array.Builder, v any) error {
 		b.Append(arrow.Timestamp(v.(time.Time).UnixMicro()))
 	default:
 		return fmt.Errorf("unexpected builder %T", b)
-	}
-	return nil
-}
-
-func duckValue(a arrow.Array, i int) any {
-	if a.IsNull(i) {
-		return nil
-	}
-	switch a := a.(type) {
-	case *array.Boolean:
-		return a.Value(i)
-	case *array.Int32:
-		return a.Value(i)
-	case *array.Int64:
-		return a.Value(i)
-	case *array.Float64:
-		return a.Value(i)
-	case *array.String:
-		return strings.Clone(a.Value(i))
-	case *array.Binary:
-		return append([]byte(nil), a.Value(i)...)
-	case *array.Timestamp:
-		return time.UnixMicro(int64(a.Value(i))).UTC()
 	}
 	return nil
 }
