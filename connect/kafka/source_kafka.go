@@ -81,7 +81,7 @@ type source struct {
 	// stuck: per partition, a last stable offset catchUp already waited for
 	// in vain (e.g. the log ends with aborted records); not waited for again.
 	stuck map[int32]int64
-	done bool                    // closed
+	done  bool // closed
 }
 
 // pending holds the records Next proposed for one partition: every record of
