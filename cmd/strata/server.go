@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,7 +113,33 @@ func (s *server) sql(w http.ResponseWriter, r *http.Request) {
 func (s *server) row(w http.ResponseWriter, r *http.Request) {
 	view := r.PathValue("view")
 	key := strings.Split(r.PathValue("key"), "/")
+	q := r.URL.Query()
+	// ?min_epoch= and ?epoch= as on the range route (server_range.go).
+	if err := s.waitEpoch(r.Context(), q.Get("min_epoch"), q.Get("timeout")); err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, context.DeadlineExceeded) {
+			code = http.StatusGatewayTimeout
+		}
+		writeJSON(w, code, map[string]any{"error": err.Error(), "epoch": s.epoch()})
+		return
+	}
+	var want core.Epoch
+	pinned := q.Has("epoch")
+	if e := q.Get("epoch"); pinned {
+		n, err := strconv.ParseUint(e, 10, 64)
+		if err != nil {
+			writeErr(w, http.StatusBadRequest, fmt.Errorf("epoch=%q: want an epoch number", e))
+			return
+		}
+		want = core.Epoch(n)
+	}
 	res, found, err := lookup(r.Context(), s.d, s.backends, view, key)
+	if err == nil && pinned && res.Epoch != want {
+		// Backends keep only their latest committed state, so the one
+		// readable epoch is the one the lookup read.
+		writeJSON(w, http.StatusConflict, map[string]any{"error": fmt.Sprintf("epoch %d is not the one committed (%d): backends keep only the latest; retry at %d", want, res.Epoch, res.Epoch), "epoch": res.Epoch})
+		return
+	}
 	if err != nil {
 		code := http.StatusBadRequest
 		if errors.Is(err, core.ErrUnknownView) {
