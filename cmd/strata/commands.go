@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -180,6 +181,7 @@ func remote(ctx context.Context, method, u string, body []byte) (*result, int, e
 func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("query", stderr)
 	format := fs.String("format", "table", "output format: table, json or csv")
+	minEpoch, timeout := epochFlags(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -194,8 +196,11 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var res *result
 	if base := serverURL(d); base != "" {
 		body, _ := json.Marshal(map[string]string{"sql": pos[0]})
-		res, _, err = remote(ctx, http.MethodPost, base+"/v1/sql", body)
+		res, _, err = remote(ctx, http.MethodPost, base+"/v1/sql"+epochQuery(*minEpoch, *timeout), body)
 	} else {
+		if err := waitLocal(ctx, d, *minEpoch, *timeout, "duckdb"); err != nil {
+			return err
+		}
 		res, err = localQuery(ctx, d, pos[0])
 	}
 	if err != nil {
@@ -252,6 +257,7 @@ func (d *deployment) openBackendsNamed(ctx context.Context, readOnly bool, names
 func cmdGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("get", stderr)
 	format := fs.String("format", "table", "output format: table, json or csv")
+	minEpoch, timeout := epochFlags(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -270,12 +276,15 @@ func cmdGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		for i, k := range key {
 			parts[i] = url.PathEscape(k)
 		}
-		res, _, err = remote(ctx, http.MethodGet, base+"/v1/views/"+url.PathEscape(view)+"/rows/"+strings.Join(parts, "/"), nil)
+		res, _, err = remote(ctx, http.MethodGet, base+"/v1/views/"+url.PathEscape(view)+"/rows/"+strings.Join(parts, "/")+epochQuery(*minEpoch, *timeout), nil)
 		if errors.Is(err, errNoRow) {
 			fmt.Fprintf(stderr, "strata: %v (epoch %d)\n", err, res.Epoch)
 			return exitError{1}
 		}
 	} else {
+		if err := waitLocal(ctx, d, *minEpoch, *timeout, d.lookupStorage(view)...); err != nil {
+			return err
+		}
 		var bs map[string]core.Backend
 		bs, err = d.openBackendsNamed(ctx, true, d.lookupStorage(view)...)
 		if err != nil {
@@ -336,4 +345,73 @@ func (d *deployment) lookupStorage(view string) []string {
 		}
 	}
 	return []string{"pebble"}
+}
+
+// epochFlags declares --min-epoch and --timeout, the read-your-writes wait
+// of strata get and strata query.
+func epochFlags(fs *flag.FlagSet) (minEpoch *uint64, timeout *time.Duration) {
+	minEpoch = fs.Uint64("min-epoch", 0, "answer only once this epoch is committed (0: answer now)")
+	timeout = fs.Duration("timeout", defaultMinWait, "how long --min-epoch waits before failing")
+	return minEpoch, timeout
+}
+
+// epochQuery renders --min-epoch and --timeout as the server's ?min_epoch=
+// and ?timeout= (server_range.go).
+func epochQuery(minEpoch uint64, timeout time.Duration) string {
+	if minEpoch == 0 {
+		return ""
+	}
+	return fmt.Sprintf("?min_epoch=%d&timeout=%s", minEpoch, url.QueryEscape(timeout.String()))
+}
+
+// waitLocal waits, without a server, until every named backend of d has
+// committed minEpoch, or timeout passes. A read-only open sees the state as
+// of the open, so each try opens the backends afresh.
+func waitLocal(ctx context.Context, d *deployment, minEpoch uint64, timeout time.Duration, names ...string) error {
+	if minEpoch == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		committed, err := committedLocal(ctx, d, names)
+		if err != nil {
+			return err
+		}
+		if committed >= core.Epoch(minEpoch) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("epoch %d not committed within %v (committed: %d): %w", minEpoch, timeout, committed, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// committedLocal is the lowest epoch the named backends have committed: the
+// latest one all of them can answer at.
+func committedLocal(ctx context.Context, d *deployment, names []string) (core.Epoch, error) {
+	for _, n := range names {
+		if _, err := os.Stat(d.backendDir(n)); err != nil {
+			return 0, nil // nothing committed yet
+		}
+	}
+	bs, err := d.openBackendsNamed(ctx, true, names...)
+	if err != nil {
+		return 0, err
+	}
+	defer closeAll(bs)
+	var low core.Epoch
+	first := true
+	for name, b := range bs {
+		e, _, err := b.Committed(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("read %s's committed epoch: %w", name, err)
+		}
+		if first || e < low {
+			low, first = e, false
+		}
+	}
+	return low, nil
 }

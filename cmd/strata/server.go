@@ -86,6 +86,15 @@ func (s *server) udfs(w http.ResponseWriter, r *http.Request) {
 
 // sql runs ad-hoc SQL on DuckDB. The body is {"sql": "..."} or the SQL text.
 func (s *server) sql(w http.ResponseWriter, r *http.Request) {
+	// ?min_epoch= waits as on the row routes (strata query --min-epoch).
+	if err := s.waitEpoch(r.Context(), r.URL.Query().Get("min_epoch"), r.URL.Query().Get("timeout")); err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, context.DeadlineExceeded) {
+			code = http.StatusGatewayTimeout
+		}
+		writeJSON(w, code, map[string]any{"error": err.Error(), "epoch": s.epoch()})
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, err)

@@ -33,7 +33,7 @@ sources:
 views:
   - name: per_auction
     sql: SELECT auction, count(*) AS n FROM bids GROUP BY auction
-    storage: [pebble]
+    storage: [pebble, duckdb]
 `)
 	var lines strings.Builder
 	for i := 0; i < 12; i++ {
@@ -100,5 +100,71 @@ views:
 				t.Errorf("epoch %v, want %d", e, committed)
 			}
 		})
+	}
+	// The SQL route waits the same way (strata query --min-epoch).
+	for _, tc := range []struct {
+		min  core.Epoch
+		code int
+	}{{committed, 200}, {committed + 1, 504}} {
+		resp, err := http.Post(fmt.Sprintf("%s/v1/sql?min_epoch=%d&timeout=30ms", srv.URL, tc.min), "application/json", strings.NewReader(`{"sql": "SELECT count(*) FROM per_auction"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("POST /v1/sql?min_epoch=%d: status %d, want %d", tc.min, resp.StatusCode, tc.code)
+		}
+	}
+}
+
+// TestCLIMinEpoch: strata get and strata query --min-epoch answer once the
+// epoch is committed and fail after --timeout when it is not.
+func TestCLIMinEpoch(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "strata.yaml")
+	writeFile(t, cfg, `
+data_dir: ./state
+sources:
+  - name: bids
+    connector: file
+    options: {path: "in/*.jsonl"}
+    format: json
+    schema: [{name: auction, type: bigint}, {name: price, type: bigint}]
+views:
+  - name: per_auction
+    sql: SELECT auction, count(*) AS n FROM bids GROUP BY auction
+    storage: [pebble, duckdb]
+`)
+	writeFile(t, filepath.Join(dir, "in/a.jsonl"), `{"auction": 1, "price": 3}`+"\n"+`{"auction": 1, "price": 4}`+"\n")
+	// Before any run nothing is committed: the wait times out.
+	code, _, errOut := strata(t, "get", "-c", cfg, "per_auction", "1", "--min-epoch", "1", "--timeout", "100ms")
+	if code == 0 || !strings.Contains(errOut, "epoch 1 not committed within 100ms (committed: 0)") {
+		t.Fatalf("get before any run: exit %d, stderr %q", code, errOut)
+	}
+	mustStrata(t, "run", "-c", cfg, "--until-idle")
+	d, err := load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := committedLocal(context.Background(), d, []string{"pebble", "duckdb"})
+	if err != nil || committed == 0 {
+		t.Fatalf("committed %d, err %v", committed, err)
+	}
+	at := fmt.Sprint(committed)
+	if out := mustStrata(t, "get", "-c", cfg, "per_auction", "1", "--min-epoch", at, "--format", "csv"); !strings.Contains(out, "1,2") {
+		t.Errorf("get --min-epoch %s: %q", at, out)
+	}
+	if out := mustStrata(t, "query", "-c", cfg, "SELECT n FROM per_auction", "--min-epoch", at, "--format", "csv"); !strings.Contains(out, "2") {
+		t.Errorf("query --min-epoch %s: %q", at, out)
+	}
+	next := fmt.Sprint(committed + 1)
+	for _, args := range [][]string{
+		{"get", "-c", cfg, "per_auction", "1"},
+		{"query", "-c", cfg, "SELECT n FROM per_auction"},
+	} {
+		code, _, errOut := strata(t, append(args, "--min-epoch", next, "--timeout", "100ms")...)
+		if want := fmt.Sprintf("epoch %s not committed within 100ms (committed: %d)", next, committed); code == 0 || !strings.Contains(errOut, want) {
+			t.Errorf("%s --min-epoch %s: exit %d, stderr %q, want %q", args[0], next, code, errOut, want)
+		}
 	}
 }
