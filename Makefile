@@ -2,7 +2,7 @@
 # C compiler; `make test` also needs Java 17 and Maven (for the Kafka broker).
 
 GO        ?= go
-TAGS      := duckdb_arrow
+TAGS      := duckdb_arrow,pgquery_cgo
 GOFLAGS_  := -tags $(TAGS)
 BIN       := bin/strata
 QUICK     := examples/quickstart/strata.yaml

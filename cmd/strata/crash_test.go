@@ -41,7 +41,7 @@ var strataBinary = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "strata")
-	out, err := exec.Command("go", "build", "-tags", "duckdb_arrow", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-tags", "duckdb_arrow,pgquery_cgo", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build ./cmd/strata: %w\n%s", err, out)
 	}
