@@ -22,6 +22,7 @@ var (
 	lookupLoad     = flag.Bool("lookup.load", os.Getenv("STRATA_LOADTEST") == "1", "run TestLookupLoad, the HTTP point-lookup load generator (or STRATA_LOADTEST=1)")
 	lookupRate     = flag.Int("lookup.rate", 5000, "TestLookupLoad: lookups per second")
 	lookupDuration = flag.Duration("lookup.duration", 10*time.Second, "TestLookupLoad: how long to measure")
+	lookupStorage  = flag.String("lookup.storage", "pebble, duckdb", "TestLookupLoad: the view's storage list")
 )
 
 // TestLookupLoad is the load generator of issue #5's lookup goal: point
@@ -58,8 +59,8 @@ sources:
 views:
   - name: per_key
     sql: SELECT k, count(*) AS n, sum(v) AS total FROM events GROUP BY k
-    storage: [pebble, duckdb]
-`, httpAddr, gen.Name))
+    storage: [%s]
+`, httpAddr, gen.Name, *lookupStorage))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var runErr syncBuffer
