@@ -80,7 +80,13 @@ func (b *Backend) applyView(ctx context.Context, v *view, rbs []arrow.RecordBatc
 	if rows == 0 {
 		return nil
 	}
-	if err := b.stage(ctx, v, rbs); err != nil {
+	if v.multiset && allInserts(rbs) {
+		// An append-only epoch (every weight +1, the common case of a
+		// stream) needs no regrouping and no delete pass: its rows go
+		// straight from the Arrow batches into the table.
+		return b.stage(ctx, v, rbs, v.appendRows)
+	}
+	if err := b.stage(ctx, v, rbs, v.fillStage); err != nil {
 		return err
 	}
 	stmts := []string{v.deleteKeys, v.insertRows}
@@ -95,10 +101,23 @@ func (b *Backend) applyView(ctx context.Context, v *view, rbs []arrow.RecordBatc
 	return nil
 }
 
-// stage copies rbs into v's staging table through a temporary Arrow view.
+// allInserts reports whether every row of rbs has weight +1.
+func allInserts(rbs []arrow.RecordBatch) bool {
+	for _, rb := range rbs {
+		for _, w := range core.Weights(rb).Int64Values() {
+			if w != 1 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// stage runs stmt (v.fillStage: into v's staging table; v.appendRows:
+// straight into its table) over rbs, exposed as a temporary Arrow view.
 // The Arrow stream is exported to DuckDB through the C data interface; it
 // is released, and the view dropped, before stage returns.
-func (b *Backend) stage(ctx context.Context, v *view, rbs []arrow.RecordBatch) (err error) {
+func (b *Backend) stage(ctx context.Context, v *view, rbs []arrow.RecordBatch, stmt string) (err error) {
 	canon := make([]arrow.RecordBatch, 0, len(rbs))
 	for _, rb := range rbs {
 		if rb.NumRows() > 0 {
@@ -128,7 +147,7 @@ func (b *Backend) stage(ctx context.Context, v *view, rbs []arrow.RecordBatch) (
 			err = fmt.Errorf("drop input view: %w", derr)
 		}
 	}()
-	if err := exec(ctx, b.writer, v.fillStage); err != nil {
+	if err := exec(ctx, b.writer, stmt); err != nil {
 		return fmt.Errorf("stage changelog batches: %w", err)
 	}
 	return nil

@@ -30,6 +30,7 @@ type view struct {
 
 	createTable, createStage string
 	fillStage, clearStage    string
+	appendRows               string // multiset: an all-insert epoch straight into the table
 	// keyed views
 	deleteKeys, insertRows string
 	// multiset views
@@ -97,6 +98,7 @@ func newView(def core.ViewDef, stageN int) (*view, error) {
 	v.createStage = fmt.Sprintf("CREATE TEMP TABLE IF NOT EXISTS %s (%s, %s BIGINT NOT NULL)", v.stage, strings.Join(colDefs, ", "), ident(core.WeightColumn))
 	v.fillStage = fmt.Sprintf("INSERT INTO %s SELECT * FROM %s", v.stage, inputView)
 	v.clearStage = "DELETE FROM " + v.stage
+	v.appendRows = fmt.Sprintf("INSERT INTO %s SELECT %s FROM %s", v.table, colList, inputView)
 	w := ident(core.WeightColumn)
 	if !v.multiset {
 		// Every key the epoch touches goes, then the new rows come: an
