@@ -371,12 +371,18 @@ func waitLocal(ctx context.Context, d *deployment, minEpoch uint64, timeout time
 	if minEpoch == 0 {
 		return nil
 	}
+	deadline := time.Now().Add(timeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		committed, err := committedLocal(ctx, d, names)
+		// Opening the backends is not bounded by the wait: a slow open on
+		// a busy machine must not turn "not committed yet" into an error.
+		committed, err := committedLocal(context.WithoutCancel(ctx), d, names)
 		if err != nil {
 			return err
+		}
+		if committed < core.Epoch(minEpoch) && time.Now().After(deadline) {
+			return fmt.Errorf("epoch %d not committed within %v (committed: %d): %w", minEpoch, timeout, committed, context.DeadlineExceeded)
 		}
 		if committed >= core.Epoch(minEpoch) {
 			return nil
