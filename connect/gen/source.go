@@ -24,9 +24,6 @@ const Partition = "0"
 // bound it, so an unbounded generator never proposes an infinite range.
 const MaxProposal = 1 << 16
 
-// maxWait bounds how long Next waits for a row to fall due under rate.
-const maxWait = 50 * time.Millisecond
-
 // Defaults of the options.
 const (
 	DefaultSeed        = 1
@@ -70,11 +67,10 @@ type Source struct {
 	b        *array.RecordBuilder
 	weights  *array.Int64Builder
 
-	pos      int64
-	paceFrom time.Time // when the first Next after Seek ran; zero before
-	pacePos  int64     // pos at paceFrom
-	now      func() time.Time
-	closed   bool
+	pos    int64
+	pace   connect.Pacer // rate, when set
+	now    func() time.Time
+	closed bool
 }
 
 // column generates one column's values.
@@ -188,7 +184,7 @@ func (s *Source) Seek(_ context.Context, pos core.Positions) error {
 		return fmt.Errorf("datagen: seek: negative row %d", p)
 	}
 	s.pos = p
-	s.paceFrom = time.Time{}
+	s.pace.Reset()
 	return nil
 }
 
@@ -209,21 +205,10 @@ func (s *Source) Next(ctx context.Context, max int) (core.Ranges, error) {
 		end = s.pos + MaxProposal
 	}
 	if s.rate > 0 && s.pos < end {
-		if s.paceFrom.IsZero() {
-			s.paceFrom, s.pacePos = s.now(), s.pos
-		}
-		due := s.due()
-		if due <= s.pos {
-			// Wait for the next row, briefly.
-			wait := min(s.untilDue(s.pos+1), maxWait)
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil, ctx.Err()
-			case <-t.C:
-			}
-			due = s.due()
+		s.pace.Rate, s.pace.Now = s.rate, s.now
+		due, err := s.pace.Due(ctx, s.pos)
+		if err != nil {
+			return nil, err
 		}
 		end = min(end, due)
 	}
@@ -233,27 +218,6 @@ func (s *Source) Next(ctx context.Context, max int) (core.Ranges, error) {
 	r := core.Range{From: s.pos, To: end}
 	s.pos = end
 	return core.Ranges{Partition: r}, nil
-}
-
-// due returns the row position before which every row is due under rate.
-func (s *Source) due() int64 {
-	el := s.now().Sub(s.paceFrom)
-	if el < 0 {
-		el = 0
-	}
-	sec, frac := int64(el/time.Second), int64(el%time.Second)
-	return s.pacePos + sec*s.rate + frac*s.rate/int64(time.Second)
-}
-
-// untilDue returns how long until row pos-1 falls due, so due() >= pos.
-func (s *Source) untilDue(pos int64) time.Duration {
-	n := pos - s.pacePos // rows needed
-	at := time.Duration(n/s.rate)*time.Second + time.Duration((n%s.rate)*int64(time.Second)/s.rate)
-	d := at - s.now().Sub(s.paceFrom)
-	if d < time.Millisecond {
-		d = time.Millisecond
-	}
-	return d
 }
 
 func minBound(end, x int64) int64 {

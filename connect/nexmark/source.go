@@ -23,9 +23,6 @@ const Partition = "0"
 // rate bound it, so an unbounded source never proposes an infinite range.
 const MaxProposal = 1 << 16
 
-// maxWait bounds how long Next waits for an event to fall due under rate.
-const maxWait = 50 * time.Millisecond
-
 // defaultBaseTime is DefaultBaseTime as the base_time option spells it.
 const defaultBaseTime = "2024-01-01 00:00:00"
 
@@ -83,11 +80,10 @@ type Source struct {
 	proj      *Projection // the declared columns and the weight column
 	mem       memory.Allocator
 
-	pos      int64
-	paceFrom time.Time // when the first Next after Seek ran; zero before
-	pacePos  int64     // pos at paceFrom
-	now      func() time.Time
-	closed   bool
+	pos    int64
+	pace   connect.Pacer // rate, when set
+	now    func() time.Time
+	closed bool
 }
 
 // Open validates the options and the declared columns and returns a source
@@ -218,7 +214,7 @@ func (s *Source) Seek(_ context.Context, pos core.Positions) error {
 		return fmt.Errorf("nexmark: seek: negative event number %d", p)
 	}
 	s.pos = p
-	s.paceFrom = time.Time{}
+	s.pace.Reset()
 	return nil
 }
 
@@ -247,20 +243,10 @@ func (s *Source) Next(ctx context.Context, max int) (core.Ranges, error) {
 		}
 	}
 	if s.rate > 0 && (end < 0 || s.pos < end) {
-		if s.paceFrom.IsZero() {
-			s.paceFrom, s.pacePos = s.now(), s.pos
-		}
-		due := s.due()
-		if due <= s.pos {
-			// Wait for the next event, briefly.
-			t := time.NewTimer(min(s.untilDue(s.pos+1), maxWait))
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil, ctx.Err()
-			case <-t.C:
-			}
-			due = s.due()
+		s.pace.Rate, s.pace.Now = s.rate, s.now
+		due, err := s.pace.Due(ctx, s.pos)
+		if err != nil {
+			return nil, err
 		}
 		end = minBound(end, due)
 	}
@@ -270,20 +256,6 @@ func (s *Source) Next(ctx context.Context, max int) (core.Ranges, error) {
 	r := core.Range{From: s.pos, To: end}
 	s.pos = end
 	return core.Ranges{Partition: r}, nil
-}
-
-// due returns the event number before which every event is due under rate.
-func (s *Source) due() int64 {
-	el := max(s.now().Sub(s.paceFrom), 0)
-	sec, frac := int64(el/time.Second), int64(el%time.Second)
-	return s.pacePos + sec*s.rate + frac*s.rate/int64(time.Second)
-}
-
-// untilDue returns how long until event pos-1 falls due, so due() >= pos.
-func (s *Source) untilDue(pos int64) time.Duration {
-	n := pos - s.pacePos
-	at := time.Duration(n/s.rate)*time.Second + time.Duration((n%s.rate)*int64(time.Second)/s.rate)
-	return max(at-s.now().Sub(s.paceFrom), time.Millisecond)
 }
 
 func minBound(end, x int64) int64 {
