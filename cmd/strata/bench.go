@@ -26,8 +26,8 @@ import (
 	bench "github.com/stratadb/strata/benchmarks/nexmark"
 	"github.com/stratadb/strata/connect"
 	gen "github.com/stratadb/strata/connect/nexmark"
-	"github.com/stratadb/strata/engine"
 	"github.com/stratadb/strata/engine/core"
+	"github.com/stratadb/strata/internal/config"
 	"github.com/stratadb/strata/plans"
 )
 
@@ -594,12 +594,10 @@ func dirBytes(dir string) (int64, error) {
 // builds for `strata run`, minus UDFs and servers, with the nexmark sources
 // wrapped to see what each epoch reads.
 type benchRunning struct {
-	eng      *engine.Engine
-	sources  []core.Source
-	backends map[string]core.Backend
-	paced    []*pacedSource
-	rate     int64
-	closed   bool
+	*running
+	paced  []*pacedSource
+	rate   int64
+	closed bool
 }
 
 // pacedSource is a nexmark source that remembers the event ranges it
@@ -658,58 +656,25 @@ func (r *benchRunning) epochDone(lat *bench.Latencies) {
 	lat.Add(lo, hi, n)
 }
 
-// startBench opens the deployment's backends and sources and builds its
-// engine, calling onEpoch after every committed epoch.
-func (d *deployment) startBench(ctx context.Context, mem memory.Allocator, log *slog.Logger, rate int64, onEpoch func(core.Epoch)) (_ *benchRunning, err error) {
-	r := &benchRunning{rate: rate}
-	defer func() {
-		if err != nil {
-			r.Close()
+// startBench starts the deployment as `strata run` does, with each
+// nexmark source wrapped to see what it proposes, calling onEpoch after
+// every committed epoch.
+func (d *deployment) startBench(ctx context.Context, mem memory.Allocator, log *slog.Logger, rate int64, onEpoch func(core.Epoch)) (*benchRunning, error) {
+	b := &benchRunning{rate: rate}
+	d.wrapSource = func(s config.Source, src core.Source) core.Source {
+		if s.Connector != gen.Name {
+			return src
 		}
-	}()
-	if r.backends, err = d.openBackends(ctx, mem, false); err != nil {
+		ps := &pacedSource{Source: src}
+		b.paced = append(b.paced, ps)
+		return ps
+	}
+	r, err := d.start(ctx, mem, log, onEpoch, nil)
+	if err != nil {
 		return nil, err
 	}
-	opts := []engine.Option{engine.WithAllocator(mem), engine.WithDataDir(d.cfg.DataDir), engine.WithLogger(log), engine.WithOnEpoch(onEpoch)}
-	if d.cfg.Engine.MaxEpochRows > 0 {
-		opts = append(opts, engine.WithMaxEpochRows(d.cfg.Engine.MaxEpochRows))
-	}
-	if d.cfg.Engine.MaxStateKeys > 0 {
-		opts = append(opts, engine.WithMaxStateKeys(d.cfg.Engine.MaxStateKeys))
-	}
-	for _, s := range d.cfg.Sources {
-		src, err := connect.OpenSource(ctx, s.Connector, connect.SourceConfig{
-			Name: s.Name, Options: s.Options, Format: s.Format, Columns: s.Schema, BaseDir: d.cfg.Dir, Alloc: mem,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Pos, err)
-		}
-		r.sources = append(r.sources, src)
-		if s.Connector == gen.Name {
-			ps := &pacedSource{Source: src}
-			r.paced = append(r.paced, ps)
-			src = ps
-		}
-		opts = append(opts, engine.WithSource(s.Name, src))
-		if et := s.EventTime; et != nil {
-			opts = append(opts, engine.WithEventTime(s.Name, et.Column, et.WatermarkDelay))
-		}
-	}
-	for _, b := range r.backends {
-		opts = append(opts, engine.WithBackend(b))
-	}
-	for _, v := range d.cfg.Views {
-		p := d.plans[v.Name]
-		flow, err := p.Build(mem)
-		if err != nil {
-			return nil, fmt.Errorf("%s: view %s: %w", v.Pos, v.Name, err)
-		}
-		opts = append(opts, engine.WithView(engine.ViewSpec{Def: core.ViewDef{Name: v.Name, Columns: p.Columns, Key: p.Key}, Flow: flow, Storage: v.Storage}))
-	}
-	if r.eng, err = engine.New(opts...); err != nil {
-		return nil, err
-	}
-	return r, nil
+	b.running = r
+	return b, nil
 }
 
 // viewRows reads the view's final content from DuckDB.
@@ -732,15 +697,7 @@ func (r *benchRunning) Close() error {
 		return nil
 	}
 	r.closed = true
-	var errs []error
-	if r.eng != nil {
-		errs = append(errs, r.eng.Close())
-	}
-	for _, s := range r.sources {
-		errs = append(errs, s.Close())
-	}
-	errs = append(errs, closeAll(r.backends))
-	return errors.Join(errs...)
+	return r.running.Close()
 }
 
 // benchTable renders results as an aligned table, a row as each arrives.

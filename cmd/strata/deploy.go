@@ -28,6 +28,9 @@ type deployment struct {
 	cfg   *config.Deployment
 	plans map[string]*plans.ViewPlan
 	udfs  *udfSet
+	// wrapSource, when set, wraps each source start opens (the benchmark
+	// watches what its sources propose).
+	wrapSource func(config.Source, core.Source) core.Source
 }
 
 // connectorSpecs lets config validate connector names and options against
@@ -285,6 +288,9 @@ func (d *deployment) start(ctx context.Context, mem memory.Allocator, log *slog.
 			return nil, fmt.Errorf("%s: %w", s.Pos, err)
 		}
 		r.sources[s.Name] = src
+		if d.wrapSource != nil {
+			src = d.wrapSource(s, src)
+		}
 		opts = append(opts, engine.WithSource(s.Name, src))
 		if et := s.EventTime; et != nil {
 			opts = append(opts, engine.WithEventTime(s.Name, et.Column, et.WatermarkDelay))
