@@ -479,3 +479,39 @@ views:
 		t.Errorf("after a restart:\n got %q\nwant %q", got2, want)
 	}
 }
+
+// TestUDFBadModule: a module without a manifest and a call with the wrong
+// argument types are reported by validate with file:line:col and a fix.
+func TestUDFBadModule(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "strata.yaml")
+	writeFile(t, cfg, `
+udfs:
+  - {name: bare, path: bare.wasm}
+sources:
+  - name: s
+    connector: datagen
+    schema: [{name: x, type: double}]
+`)
+	writeFile(t, filepath.Join(dir, "bare.wasm"), "\x00asm\x01\x00\x00\x00")
+	code, out, errOut := strata(t, "validate", "-c", cfg)
+	if msg := out + errOut; code == 0 || !strings.Contains(msg, "strata.yaml:3:24") || strings.Count(msg, "strata udf build") != 1 || !strings.Contains(msg, `no "strata.manifest" custom section`) || !strings.Contains(msg, "strata udf build") {
+		t.Errorf("module without a manifest: exit %d\n%s", code, msg)
+	}
+	writeFile(t, cfg, `
+udfs:
+  - {name: demo, path: demo.wasm}
+sources:
+  - name: s
+    connector: datagen
+    schema: [{name: x, type: double}]
+views:
+  - name: v
+    sql: SELECT shout(x) AS y FROM s
+`)
+	copyFile(t, goDemo(t), filepath.Join(dir, "demo.wasm"))
+	code, out, errOut = strata(t, "validate", "-c", cfg)
+	if msg := out + errOut; code == 0 || !strings.Contains(msg, "function shout(double) does not exist") || !strings.Contains(msg, "shout(varchar) -> varchar") {
+		t.Errorf("call with a wrong argument type: exit %d\n%s", code, msg)
+	}
+}

@@ -63,8 +63,11 @@ func readUDFs(cfg *config.Deployment) (*udfSet, config.Problems) {
 		}
 		man, err := udf.ReadManifest(wasm)
 		if err != nil {
-			problems = append(problems, config.Problem{Pos: u.PathPos, Msg: fmt.Sprintf("udf %s: %s: %v", u.Name, filepath.Base(u.Path), err),
-				Hint: "build the module with `strata udf build DIR`, which embeds its manifest"})
+			hint := "build the module with `strata udf build DIR`, which embeds its manifest"
+			if strings.Contains(err.Error(), "strata udf build") {
+				hint = "" // the error says it already
+			}
+			problems = append(problems, config.Problem{Pos: u.PathPos, Msg: fmt.Sprintf("udf %s: %s: %v", u.Name, filepath.Base(u.Path), err), Hint: hint})
 			continue
 		}
 		for _, fs := range man.Functions {
